@@ -1,0 +1,8 @@
+// Everything both entries export (the Node entry adds the Dawn provider).
+export { createRuntime, Runtime, type RuntimeOptions, type DispatchOptions, type RuntimeStats } from "./runtime/runtime.js";
+export { Tensor, numel } from "./runtime/tensor.js";
+export type { DType, KernelDef } from "./runtime/kernel.js";
+export { formatAdapterReport, type AdapterReport } from "./runtime/adapter-report.js";
+export { setDefaultGpuProvider, navigatorGpuProvider, type GpuProvider } from "./runtime/gpu-provider.js";
+export * from "./runtime/errors.js";
+export * from "./kernels/index.js";

@@ -1,0 +1,8 @@
+/** The Node entry: the library, with Dawn (npm `webgpu`) as the default WebGPU provider. */
+import { setDefaultGpuProvider } from "./runtime/gpu-provider.js";
+import { nodeGpuProvider } from "./runtime/node-gpu.js";
+
+setDefaultGpuProvider(nodeGpuProvider);
+
+export * from "./common.js";
+export { nodeGpuProvider, SWIFTSHADER_ICDS } from "./runtime/node-gpu.js";

@@ -1,0 +1,30 @@
+/** Shape guards shared by the kernel wrappers; errors name the kernel and the shapes. */
+import { ShapeError } from "../runtime/errors.js";
+import type { Tensor } from "../runtime/tensor.js";
+
+export function fmt(t: Tensor): string {
+  return `"${t.label}" [${t.shape.join(", ")}]`;
+}
+
+export function expectRank(kernel: string, t: Tensor, ranks: number[], role: string): void {
+  if (!ranks.includes(t.shape.length)) {
+    throw new ShapeError(`${kernel}: ${role} ${fmt(t)} must have rank ${ranks.join(" or ")}`);
+  }
+}
+
+export function expectShape(kernel: string, t: Tensor, shape: readonly number[], role: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(`${kernel}: ${role} ${fmt(t)} must have shape [${shape.join(", ")}]`);
+  }
+}
+
+export function expectF32(kernel: string, t: Tensor, role: string): void {
+  if (t.dtype !== "f32") throw new ShapeError(`${kernel}: ${role} ${fmt(t)} must be f32, not ${t.dtype}`);
+}
+
+/** Splits a count of workgroups over x and y when it exceeds the per-dimension limit. */
+export function grid2d(count: number, max = 65535): [number, number] {
+  if (count <= max) return [count, 1];
+  const y = Math.ceil(count / max);
+  return [Math.ceil(count / y), y];
+}

@@ -1,0 +1,74 @@
+/**
+ * Float64 CPU references for the kernels. Written from the definitions, independent of the
+ * WGSL, so a kernel bug cannot hide in both.
+ */
+
+export type Act = "none" | "gelu" | "quickGelu" | "relu" | "leakyRelu" | "sigmoid";
+
+/** erf to double precision (series for small |x|, continued fraction for large). */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    for (let n = 1; n < 100; n++) {
+      term *= (-ax * ax) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), evaluated bottom-up
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+export function activate(x: number, act: Act): number {
+  switch (act) {
+    case "gelu":
+      return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case "quickGelu":
+      return x / (1 + Math.exp(-1.702 * x));
+    case "relu":
+      return Math.max(x, 0);
+    case "leakyRelu":
+      return x >= 0 ? x : 0.01 * x;
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-x));
+    default:
+      return x;
+  }
+}
+
+/** out[b] = alpha * act(a[b] @ op(b[b]) + bias) + beta * residual[b]; batch stride 0 broadcasts. */
+export function matmulRef(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  o: {
+    batch: number; M: number; N: number; K: number; transB: boolean; batchA: boolean; batchB: boolean;
+    bias?: ArrayLike<number>; act?: Act; alpha?: number; residual?: ArrayLike<number>; beta?: number;
+  },
+): Float64Array {
+  const { batch, M, N, K, transB } = o;
+  const out = new Float64Array(batch * M * N);
+  for (let z = 0; z < batch; z++) {
+    const ba = o.batchA ? z * M * K : 0;
+    const bb = o.batchB ? z * N * K : 0;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[ba + i * K + k] * (transB ? b[bb + j * K + k] : b[bb + k * N + j]);
+        if (o.bias) s += o.bias[j];
+        let v = (o.alpha ?? 1) * activate(s, o.act ?? "none");
+        const idx = z * M * N + i * N + j;
+        if (o.residual) v += (o.beta ?? 1) * o.residual[idx];
+        out[idx] = v;
+      }
+    }
+  }
+  return out;
+}
