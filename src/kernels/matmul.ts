@@ -27,11 +27,11 @@ export interface MatmulOptions {
   /** Scales the residual. Default 1. */
   beta?: number;
   /** Write here instead of a new tensor (shape must match); may be the residual (in place). */
-  out?: Tensor;
+  out?: Tensor<"f32">;
   label?: string;
 }
 
-export function matmul(rt: Runtime, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+export function matmul(rt: Runtime, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor<"f32"> {
   const k = "matmul";
   expectRank(k, a, [2, 3], "a");
   expectRank(k, b, [2, 3], "b");
@@ -87,6 +87,6 @@ export function matmul(rt: Runtime, a: Tensor, b: Tensor, opts: MatmulOptions = 
 }
 
 /** A Linear layer: x [.., K] @ weight[N,K]^T + bias, with the same fused epilogue. */
-export function linear(rt: Runtime, x: Tensor, weight: Tensor, opts: Omit<MatmulOptions, "transB"> = {}): Tensor {
+export function linear(rt: Runtime, x: Tensor, weight: Tensor, opts: Omit<MatmulOptions, "transB"> = {}): Tensor<"f32"> {
   return matmul(rt, x, weight, { ...opts, transB: true });
 }

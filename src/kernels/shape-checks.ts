@@ -1,5 +1,6 @@
 /** Shape guards shared by the kernel wrappers; errors name the kernel and the shapes. */
 import { ShapeError } from "../runtime/errors.js";
+import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 
 export function fmt(t: Tensor): string {
@@ -23,7 +24,8 @@ export function expectF32(kernel: string, t: Tensor, role: string): void {
 }
 
 /** Splits a count of workgroups over x and y when it exceeds the per-dimension limit. */
-export function grid2d(count: number, max = 65535): [number, number] {
+export function grid2d(rt: Runtime, count: number): [number, number] {
+  const max = rt.maxWorkgroupsPerDimension;
   if (count <= max) return [count, 1];
   const y = Math.ceil(count / max);
   return [Math.ceil(count / y), y];

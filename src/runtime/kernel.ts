@@ -60,7 +60,12 @@ export function reflectKernel(def: KernelDef): KernelLayout {
   const cached = layoutCache.get(def);
   if (cached) return cached;
   const entryName = def.entryPoint ?? "main";
-  const reflect = new WgslReflect(def.source);
+  let reflect: WgslReflect;
+  try {
+    reflect = new WgslReflect(def.source);
+  } catch (e) {
+    throw new Error(`kernel ${def.name}: its WGSL does not parse: ${(e as Error).message}`);
+  }
   const entry = reflect.entry.compute.find((f) => f.name === entryName);
   if (!entry) throw new Error(`kernel ${def.name}: no @compute entry point "${entryName}" in its WGSL`);
   const bindings: BindingInfo[] = [];

@@ -29,6 +29,11 @@ export interface RuntimeOptions {
   powerPreference?: GPUPowerPreference;
   /** Called once when the device is lost for a reason other than dispose(); rebuild from here. */
   onDeviceLost?: (info: { reason: string; message: string }) => void;
+  /**
+   * Workgroups per grid dimension before kernels fold work into a second dimension; defaults
+   * to the device limit (65535). Lower it only to exercise that folding in tests.
+   */
+  maxWorkgroupsPerDimension?: number;
 }
 
 export interface DispatchOptions {
@@ -120,6 +125,12 @@ export class Runtime {
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.pendingError ??= this.toKernelError(ev.error, this.lastSubmitted);
     };
+  }
+
+  /** Workgroup count per dimension above which kernels use a 2-D grid. */
+  get maxWorkgroupsPerDimension(): number {
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    return Math.min(max, this.options.maxWorkgroupsPerDimension ?? max);
   }
 
   get limits(): GPUSupportedLimits {

@@ -3,7 +3,7 @@ import { DisposedError } from "./errors.js";
 import type { DType } from "./kernel.js";
 import type { Runtime } from "./runtime.js";
 
-export type TypedArrayFor<D extends DType> = D extends "f32" ? Float32Array : D extends "u32" ? Uint32Array : Int32Array;
+export type TypedArrayFor<D extends DType> = D extends "f32" ? Float32Array<ArrayBuffer> : D extends "u32" ? Uint32Array<ArrayBuffer> : Int32Array<ArrayBuffer>;
 
 export function numel(shape: readonly number[]): number {
   let n = 1;

@@ -72,3 +72,61 @@ export function matmulRef(
   }
   return out;
 }
+
+/** LayerNorm over the last axis, biased variance as torch.nn.LayerNorm. */
+export function layerNormRef(x: ArrayLike<number>, rows: number, cols: number, g: ArrayLike<number>, b: ArrayLike<number>, eps = 1e-5): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let c = 0; c < cols; c++) mean += x[r * cols + c];
+    mean /= cols;
+    let v = 0;
+    for (let c = 0; c < cols; c++) v += (x[r * cols + c] - mean) ** 2;
+    v /= cols;
+    const inv = 1 / Math.sqrt(v + eps);
+    for (let c = 0; c < cols; c++) out[r * cols + c] = (x[r * cols + c] - mean) * inv * g[c] + b[c];
+  }
+  return out;
+}
+
+export function softmaxRef(x: ArrayLike<number>, rows: number, cols: number, scale = 1): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, scale * x[r * cols + c]);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(scale * x[r * cols + c] - m);
+    for (let c = 0; c < cols; c++) out[r * cols + c] = Math.exp(scale * x[r * cols + c] - m) / s;
+  }
+  return out;
+}
+
+export function rowReduceRef(x: ArrayLike<number>, rows: number, cols: number, op: "mean" | "max"): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let acc = op === "mean" ? 0 : -Infinity;
+    for (let c = 0; c < cols; c++) acc = op === "mean" ? acc + x[r * cols + c] : Math.max(acc, x[r * cols + c]);
+    out[r] = op === "mean" ? acc / cols : acc;
+  }
+  return out;
+}
+
+/** Permutes a row-major tensor: out axis j is input axis perm[j]. */
+export function permuteRef(x: ArrayLike<number>, shape: number[], perm: number[]): Float64Array {
+  const outShape = perm.map((a) => shape[a]);
+  const inStrides = shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1));
+  const n = shape.reduce((p, d) => p * d, 1);
+  const out = new Float64Array(n);
+  const idx = new Array(outShape.length).fill(0);
+  for (let o = 0; o < n; o++) {
+    let rem = o;
+    for (let j = outShape.length - 1; j >= 0; j--) {
+      idx[j] = rem % outShape[j];
+      rem = Math.floor(rem / outShape[j]);
+    }
+    let src = 0;
+    for (let j = 0; j < perm.length; j++) src += idx[j] * inStrides[perm[j]];
+    out[o] = x[src];
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+// LayerNorm over the last axis: out = (x - mean) / sqrt(var + eps) * gamma + beta.
+// One 256-thread workgroup per row; mean first, then the variance of (x - mean) (two passes
+// over the row, which stays in cache), so large means do not cancel.
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  eps: f32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> beta: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lix: u32) {
+  let row = row_of(wid, nwg);
+  let cols = params.cols;
+  let valid = row < params.rows;
+  let base = select(0u, row * cols, valid);
+  let n = select(0u, cols, valid);
+  var s = 0.0;
+  for (var i = lix; i < n; i += 256u) { s += x[base + i]; }
+  let mean = wg_sum(s, lix) / f32(cols);
+  var q = 0.0;
+  for (var i = lix; i < n; i += 256u) {
+    let d = x[base + i] - mean;
+    q += d * d;
+  }
+  let inv = inverseSqrt(wg_sum(q, lix) / f32(cols) + params.eps);
+  for (var i = lix; i < n; i += 256u) {
+    out[base + i] = (x[base + i] - mean) * inv * gamma[i] + beta[i];
+  }
+}

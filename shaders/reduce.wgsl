@@ -1,0 +1,36 @@
+// Row reductions over the last axis: [rows, cols] -> [rows]. One 256-thread workgroup a row.
+
+struct Params {
+  rows: u32,
+  cols: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(256)
+fn row_mean(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lix: u32) {
+  let row = row_of(wid, nwg);
+  let valid = row < params.rows;
+  let base = select(0u, row * params.cols, valid);
+  let n = select(0u, params.cols, valid);
+  var s = 0.0;
+  for (var i = lix; i < n; i += 256u) { s += x[base + i]; }
+  let total = wg_sum(s, lix);
+  if (valid && lix == 0u) { out[row] = total / f32(params.cols); }
+}
+
+@compute @workgroup_size(256)
+fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lix: u32) {
+  let row = row_of(wid, nwg);
+  let valid = row < params.rows;
+  let base = select(0u, row * params.cols, valid);
+  let n = select(0u, params.cols, valid);
+  var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
+  for (var i = lix; i < n; i += 256u) { m = max(m, x[base + i]); }
+  let r = wg_max(m, lix);
+  if (valid && lix == 0u) { out[row] = r; }
+}

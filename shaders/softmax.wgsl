@@ -1,0 +1,29 @@
+// Row softmax of scale * x over the last axis, max-subtracted. One 256-thread workgroup a row.
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lix: u32) {
+  let row = row_of(wid, nwg);
+  let valid = row < params.rows;
+  let base = select(0u, row * params.cols, valid);
+  let n = select(0u, params.cols, valid);
+  var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
+  for (var i = lix; i < n; i += 256u) { m = max(m, params.scale * x[base + i]); }
+  m = wg_max(m, lix);
+  var s = 0.0;
+  for (var i = lix; i < n; i += 256u) { s += exp(params.scale * x[base + i] - m); }
+  let inv = 1.0 / wg_sum(s, lix);
+  for (var i = lix; i < n; i += 256u) {
+    out[base + i] = exp(params.scale * x[base + i] - m) * inv;
+  }
+}

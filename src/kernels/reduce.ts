@@ -1,0 +1,31 @@
+/** Row reductions over the last axis: [..., cols] -> [...] (shaders/reduce.wgsl). */
+import common from "../../shaders/common/workgroup-reduce.wgsl";
+import source from "../../shaders/reduce.wgsl";
+import { ShapeError } from "../runtime/errors.js";
+import { wgsl, type KernelDef } from "../runtime/kernel.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { expectF32, fmt, grid2d } from "./shape-checks.js";
+
+const src = wgsl(common, source);
+export const rowMeanKernel: KernelDef = { name: "row_mean", source: src, entryPoint: "row_mean" };
+export const rowMaxKernel: KernelDef = { name: "row_max", source: src, entryPoint: "row_max" };
+
+function reduceRows(rt: Runtime, def: KernelDef, x: Tensor, label?: string): Tensor<"f32"> {
+  expectF32(def.name, x, "x");
+  if (x.shape.length < 1) throw new ShapeError(`${def.name}: x ${fmt(x)} must have at least one axis`);
+  const cols = x.shape[x.shape.length - 1];
+  if (cols === 0) throw new ShapeError(`${def.name}: x ${fmt(x)} has an empty last axis`);
+  const rows = x.size / cols;
+  const out = rt.empty(x.shape.slice(0, -1), "f32", label ?? def.name);
+  rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, out }, params: { rows, cols }, workgroups: grid2d(rt, rows) });
+  return out;
+}
+
+export function rowMean(rt: Runtime, x: Tensor, label?: string): Tensor<"f32"> {
+  return reduceRows(rt, rowMeanKernel, x, label);
+}
+
+export function rowMax(rt: Runtime, x: Tensor, label?: string): Tensor<"f32"> {
+  return reduceRows(rt, rowMaxKernel, x, label);
+}
