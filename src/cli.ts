@@ -2,7 +2,7 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { createRuntime } from "./index.js";
+import { createRuntime, loadTokenizer } from "./index.js";
 import { selfCheck } from "./selfcheck.js";
 
 const program = new Command()
@@ -34,6 +34,32 @@ program
       `(limit 1e-4), ${r.milliseconds.toFixed(0)} ms including shader compilation: ${r.ok ? "OK" : "FAILED"}`);
     rt.dispose();
     if (!r.ok) process.exitCode = 1;
+  });
+
+program
+  .command("tokenize")
+  .description("print CLIP token ids: a JSON array with one 77-long id array per input text, in order")
+  .requiredOption("--vocab <file>", "bpe_simple_vocab_16e6.txt(.gz), tokenizer.json, or a folder with vocab.json + merges.txt")
+  .requiredOption("--json <file>", "a JSON file holding an array of strings")
+  .option("--strict", "fail on text longer than the context instead of truncating it (<|endoftext|> kept last)")
+  .option("--context-length <n>", "context length", "77")
+  .action(async (opts: { vocab: string; json: string; strict?: boolean; contextLength: string }) => {
+    const { readFileSync } = await import("node:fs");
+    let texts: unknown;
+    try {
+      texts = JSON.parse(readFileSync(opts.json, "utf8"));
+    } catch (e) {
+      throw new Error(`${opts.json}: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) {
+      throw new Error(`${opts.json}: expected a JSON array of strings`);
+    }
+    const C = Number(opts.contextLength);
+    if (!Number.isInteger(C) || C < 2) throw new Error(`--context-length must be an integer >= 2, not ${opts.contextLength}`);
+    const tok = await loadTokenizer(opts.vocab);
+    const ids = tok.encodeBatch(texts as string[], { contextLength: C, truncate: !opts.strict });
+    const rows = (texts as string[]).map((_, i) => `[${Array.from(ids.subarray(i * C, (i + 1) * C)).join(",")}]`);
+    process.stdout.write(`[\n${rows.join(",\n")}\n]\n`);
   });
 
 program.parseAsync().catch((e: Error) => {

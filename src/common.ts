@@ -6,3 +6,4 @@ export { formatAdapterReport, type AdapterReport } from "./runtime/adapter-repor
 export { setDefaultGpuProvider, navigatorGpuProvider, type GpuProvider } from "./runtime/gpu-provider.js";
 export * from "./runtime/errors.js";
 export * from "./kernels/index.js";
+export * from "./tokenizer/index.js";

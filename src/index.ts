@@ -6,3 +6,4 @@ setDefaultGpuProvider(nodeGpuProvider);
 
 export * from "./common.js";
 export { nodeGpuProvider, SWIFTSHADER_ICDS } from "./runtime/node-gpu.js";
+export { loadTokenizer } from "./tokenizer/load-vocab-node.js";

@@ -1,0 +1,19 @@
+/** Node: a tokenizer from files (OpenAI .txt.gz/.txt, HF tokenizer.json, or a folder with vocab.json + merges.txt). */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { TokenizerError, type ClipTokenizer } from "./clip-tokenizer.js";
+import { tokenizerFromBpe, tokenizerFromHuggingFace, tokenizerFromTokenizerJson } from "./vocab.js";
+
+export async function loadTokenizer(path: string): Promise<ClipTokenizer> {
+  if (!existsSync(path)) throw new TokenizerError(`${path}: no such file or folder (give bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or a folder with vocab.json and merges.txt)`);
+  if (statSync(path).isDirectory()) {
+    for (const name of ["bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt", "tokenizer.json"]) {
+      if (existsSync(join(path, name))) return loadTokenizer(join(path, name));
+    }
+    const [v, m] = [join(path, "vocab.json"), join(path, "merges.txt")];
+    if (existsSync(v) && existsSync(m)) return tokenizerFromHuggingFace(readFileSync(v, "utf8"), readFileSync(m, "utf8"), `${v} + ${m}`);
+    throw new TokenizerError(`${path}: holds none of bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or vocab.json with merges.txt`);
+  }
+  if (basename(path).endsWith(".json")) return tokenizerFromTokenizerJson(readFileSync(path, "utf8"), path);
+  return tokenizerFromBpe(new Uint8Array(readFileSync(path)), path);
+}
