@@ -7,3 +7,4 @@ export { setDefaultGpuProvider, navigatorGpuProvider, type GpuProvider } from ".
 export * from "./runtime/errors.js";
 export * from "./kernels/index.js";
 export * from "./tokenizer/index.js";
+export { TextFeatureCache, TextFeatureCacheError, textFeatureKey, type TextFeatureEntry } from "./model/text-feature-cache.js";

@@ -6,4 +6,4 @@ setDefaultGpuProvider(nodeGpuProvider);
 
 export * from "./common.js";
 export { nodeGpuProvider, SWIFTSHADER_ICDS } from "./runtime/node-gpu.js";
-export { loadTokenizer } from "./tokenizer/load-vocab-node.js";
+export { loadTokenizer, loadPromptSet, savePromptSet } from "./tokenizer/load-node.js";

@@ -1,9 +1,12 @@
-/** Node: a tokenizer from files (OpenAI .txt.gz/.txt, HF tokenizer.json, or a folder with vocab.json + merges.txt). */
-import { existsSync, readFileSync, statSync } from "node:fs";
+/** Node file helpers for the tokenizer and prompt sets. */
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { TokenizerError, type ClipTokenizer } from "./clip-tokenizer.js";
+import { formatPromptSet } from "./generate-prompts.js";
+import { parsePromptSet, PromptSetError, type PromptSet } from "./prompts.js";
 import { tokenizerFromBpe, tokenizerFromHuggingFace, tokenizerFromTokenizerJson } from "./vocab.js";
 
+/** A tokenizer from OpenAI's .txt.gz/.txt, HF tokenizer.json, or a folder with vocab.json + merges.txt. */
 export async function loadTokenizer(path: string): Promise<ClipTokenizer> {
   if (!existsSync(path)) throw new TokenizerError(`${path}: no such file or folder (give bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or a folder with vocab.json and merges.txt)`);
   if (statSync(path).isDirectory()) {
@@ -16,4 +19,22 @@ export async function loadTokenizer(path: string): Promise<ClipTokenizer> {
   }
   if (basename(path).endsWith(".json")) return tokenizerFromTokenizerJson(readFileSync(path, "utf8"), path);
   return tokenizerFromBpe(new Uint8Array(readFileSync(path)), path);
+}
+
+/** Reads and validates a P-Prompt JSON file. */
+export function loadPromptSet(path: string): PromptSet {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new PromptSetError(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parsePromptSet(text, path);
+}
+
+/** Writes a prompt set atomically (a temporary file, then a rename): never half-written. */
+export function savePromptSet(path: string, set: PromptSet): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, formatPromptSet(set));
+  renameSync(tmp, path);
 }
