@@ -1,7 +1,11 @@
 // Batched matmul with a fused epilogue:
-//   out[b] = alpha * act(A[b] @ op(B[b]) + bias) + beta * residual[b]
-// A is [M,K]; B is [N,K] (a Linear weight, TRANS_B) or [K,N]; out/residual are [M,N].
-// A batch stride of 0 broadcasts that operand (a weight shared by every batch item).
+//   v = alpha * act(preScale * (A[z] @ op(B[z]) + bias))
+//   EPILOGUE 0: out = v;  1: out = v + beta * other;  2: out = v + beta * out (in place);
+//            3: out = v * other (a gate: x * sigmoid(...)).
+// A is [M,K] (or, with A_IM2COL, the P x P patches of a [C,S,S] image read in place: row p is
+// patch (p / G, p % G), column k is (c, ky, kx)); B is [N,K] (TRANS_B, a Linear weight) or
+// [K,N]; out and other are [M,N]. Each operand has an element offset and a batch stride
+// (0 broadcasts it), so views into larger buffers and strided stacks work without copies.
 // Tiling: a 64x64 output tile per workgroup of 16x16 threads, each thread a 4x4 block
 // (rows ty+16i, cols tx+16j, so stores are coalesced along N); K streams through
 // workgroup memory 16 at a time. Tiles are padded to 65 floats a row against bank conflicts.
@@ -11,7 +15,8 @@
 override TRANS_B: bool = true;
 override ACT: u32 = 0u;
 override HAS_BIAS: bool = false;
-override RESIDUAL: u32 = 0u; // 0 none, 1 from `residual`, 2 in place: `out` holds it
+override EPILOGUE: u32 = 0u;
+override A_IM2COL: bool = false;
 
 struct Params {
   M: u32,
@@ -20,14 +25,23 @@ struct Params {
   strideA: u32,
   strideB: u32,
   strideC: u32,
+  strideR: u32,
+  offA: u32,
+  offB: u32,
+  offC: u32,
+  offR: u32,
   alpha: f32,
+  preScale: f32,
   beta: f32,
+  imgSide: u32,
+  patchSize: u32,
+  grid: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> residual: array<f32>;
+@group(0) @binding(3) var<storage, read> other: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
@@ -38,6 +52,20 @@ const PAD: u32 = 65u;
 var<workgroup> tileA: array<f32, 1040>; // [BK][PAD]
 var<workgroup> tileB: array<f32, 1040>; // [BK][PAD]
 
+fn load_a(base: u32, r: u32, k: u32) -> f32 {
+  if (A_IM2COL) {
+    let P = params.patchSize;
+    let S = params.imgSide;
+    let c = k / (P * P);
+    let ky = (k / P) % P;
+    let kx = k % P;
+    let py = r / params.grid;
+    let px = r % params.grid;
+    return a[base + c * S * S + (py * P + ky) * S + px * P + kx];
+  }
+  return a[base + r * params.K + k];
+}
+
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lix: u32) {
@@ -46,9 +74,10 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let K = params.K;
   let row0 = wid.y * TILE;
   let col0 = wid.x * TILE;
-  let baseA = wid.z * params.strideA;
-  let baseB = wid.z * params.strideB;
-  let baseC = wid.z * params.strideC;
+  let baseA = params.offA + wid.z * params.strideA;
+  let baseB = params.offB + wid.z * params.strideB;
+  let baseC = params.offC + wid.z * params.strideC;
+  let baseR = params.offR + wid.z * params.strideR;
   let tx = lid.x;
   let ty = lid.y;
 
@@ -64,7 +93,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let gr = row0 + r;
       let gk = k0 + kk;
       var va = 0.0;
-      if (gr < M && gk < K) { va = a[baseA + gr * K + gk]; }
+      if (gr < M && gk < K) { va = load_a(baseA, gr, gk); }
       tileA[kk * PAD + r] = va;
       var vb = 0.0;
       if (TRANS_B) {
@@ -119,10 +148,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (c >= N) { continue; }
       var v = acc[i * 4u + j];
       if (HAS_BIAS) { v += bias[c]; }
-      v = params.alpha * activate(v, ACT);
+      v = params.alpha * activate(params.preScale * v, ACT);
       let o = baseC + r * N + c;
-      if (RESIDUAL == 1u) { v += params.beta * residual[o]; }
-      if (RESIDUAL == 2u) { v += params.beta * out[o]; }
+      let e = baseR + r * N + c;
+      if (EPILOGUE == 1u) { v += params.beta * other[e]; }
+      if (EPILOGUE == 2u) { v += params.beta * out[o]; }
+      if (EPILOGUE == 3u) { v *= other[e]; }
       out[o] = v;
     }
   }

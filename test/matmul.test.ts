@@ -84,6 +84,44 @@ describe("matmul", () => {
     for (const t of [ta, ts, tp, o1, o2]) t.dispose();
   });
 
+  it("gate epilogue with a pre-activation scale: out = gate * sigmoid(2 * (x @ w^T))", async () => {
+    const rt = await gpu();
+    const [M, N, K] = [33, 40, 9];
+    const x = randArray(M * K, 21);
+    const w = randArray(N * K, 22);
+    const g = randArray(M * N, 23);
+    const [tx, tw, tg] = [rt.tensor(x, [M, K]), rt.tensor(w, [N, K]), rt.tensor(g, [M, N])];
+    const out = linear(rt, tx, tw, { activation: "sigmoid", preScale: 2, gate: tg });
+    const pre = matmulRef(x, w, { batch: 1, M, N, K, transB: true, batchA: false, batchB: false });
+    allclose(await out.read(), Array.from(pre, (v, i) => g[i] / (1 + Math.exp(-2 * v))), TOL);
+    for (const t of [tx, tw, tg, out]) t.dispose();
+  });
+
+  it("reads and writes views, and strided batches into a stacked buffer", async () => {
+    const rt = await gpu();
+    const [M, N, K] = [7, 12, 5];
+    // a stack [2 items][3 blocks][M][N]; write block 1 of both items from batched inputs
+    const stack = rt.tensor(new Float32Array(2 * 3 * M * N), [2, 3, M, N]);
+    const a = randArray(2 * M * K, 31);
+    const w = randArray(2 * N * K, 32);
+    const ta = rt.tensor(a, [2, M, K]);
+    const tw = rt.tensor(w, [2, N, K]);
+    const block1 = stack.at(0).at(1); // [M, N] at element M*N
+    linear(rt, ta, tw, { out: block1, batchStrides: { out: 3 * M * N } });
+    const got = await stack.read();
+    const want = matmulRef(a, w, { batch: 2, M, N, K, transB: true, batchA: true, batchB: true });
+    for (let z = 0; z < 2; z++) {
+      allclose(got.subarray((z * 3 + 1) * M * N, (z * 3 + 2) * M * N), want.subarray(z * M * N, (z + 1) * M * N), TOL, `item ${z}`);
+      expect(Array.from(got.subarray(z * 3 * M * N, (z * 3 + 1) * M * N)).every((v) => v === 0)).toBe(true);
+    }
+    // a view as input: the second item's weight alone
+    const w1 = tw.at(1);
+    const y = linear(rt, ta.at(0), w1);
+    allclose(await y.read(), matmulRef(a.subarray(0, M * K), w.subarray(N * K), { batch: 1, M, N, K, transB: true, batchA: false, batchB: false }), TOL, "view input");
+    expect(() => linear(rt, ta, tw, { out: block1, batchStrides: { out: 6 * M * N } })).toThrow(/out .* is too small for 2 item\(s\)/);
+    for (const t of [stack, ta, tw, block1, w1, y]) t.dispose();
+  });
+
   it("rejects mismatched shapes with a message naming the kernel and shapes", async () => {
     const rt = await gpu();
     const a = rt.empty([4, 5], "f32", "x");

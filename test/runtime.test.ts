@@ -126,6 +126,17 @@ describe("runtime", () => {
     for (const t of [src, dst, ids]) t.dispose();
   });
 
+  it("refuses a view where the kernel reads from the start, and one buffer bound for reading and writing", async () => {
+    const rt = await gpu();
+    const t = rt.tensor([1, 2, 3, 4, 5, 6], [2, 3], "f32", "pair");
+    const g = rt.tensor([1, 1, 1], [3]);
+    const v = t.at(1);
+    expect(Array.from(await v.read())).toEqual([4, 5, 6]);
+    expect(() => layerNorm(rt, v, g, g)).toThrow(/tensor "pair" bound as x is a view at element 3/);
+    expect(() => layerNorm(rt, t, g, g, { out: t })).toThrow(/out and x share one buffer \("pair"\)/);
+    for (const x of [t, g, v]) x.dispose();
+  });
+
   it("a shader that does not compile is an error naming the kernel and the line", async () => {
     const rt = await gpu();
     const def: KernelDef = {
@@ -201,7 +212,7 @@ describe("runtime", () => {
   it("warmup() compiles pipelines ahead", async () => {
     const rt = await createRuntime();
     const { matmulKernel } = await import("../src/index.js");
-    await rt.warmup([{ def: matmulKernel, constants: { TRANS_B: 1, ACT: 1, HAS_BIAS: 1, RESIDUAL: 0 } }]);
+    await rt.warmup([{ def: matmulKernel, constants: { TRANS_B: 1, ACT: 1, HAS_BIAS: 1, EPILOGUE: 0 } }]);
     expect(rt.stats().pipelines).toBe(1);
     rt.dispose();
   });

@@ -18,6 +18,11 @@ export interface KernelDef {
   readonly source: string;
   /** Entry point; "main" when omitted. */
   readonly entryPoint?: string;
+  /**
+   * Bindings that may be views into a larger buffer, each with the params field that receives
+   * the view's element offset (filled in by the runtime). A view bound anywhere else is refused.
+   */
+  readonly offsets?: Readonly<Record<string, string>>;
 }
 
 export interface BindingInfo {

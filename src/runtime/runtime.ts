@@ -181,14 +181,14 @@ export class Runtime {
     if (typed.byteLength === 0) return;
     if (this.commands.length === 0) {
       // Nothing recorded reads this buffer yet, so a queue write is in order.
-      this.device.queue.writeBuffer(t.buffer, 0, typed.buffer, typed.byteOffset, typed.byteLength);
+      this.device.queue.writeBuffer(t.buffer, t.offset * 4, typed.buffer, typed.byteOffset, typed.byteLength);
       return;
     }
     // A queue write would land before the recorded commands: stage it and copy in order.
-    const staging = this.device.createBuffer({ size: Math.ceil(typed.byteLength / 4) * 4, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: `upload:${t.label}` });
+    const staging = this.device.createBuffer({ size: typed.byteLength, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: `upload:${t.label}` });
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
     staging.unmap();
-    this.commands.push({ kind: "copy", src: staging, srcOffset: 0, dst: t.buffer, dstOffset: 0, size: staging.size, label: `upload ${t.label}` });
+    this.commands.push({ kind: "copy", src: staging, srcOffset: 0, dst: t.buffer, dstOffset: t.offset * 4, size: staging.size, label: `upload ${t.label}` });
   }
 
   /**
@@ -202,10 +202,10 @@ export class Runtime {
   }
 
   /** @internal shares a buffer under another shape (Tensor.reshape). */
-  view<D extends DType>(t: Tensor<D>, shape: readonly number[]): Tensor<D> {
+  view<D extends DType>(t: Tensor<D>, shape: readonly number[], offset: number): Tensor<D> {
     const b = t.buffer;
     this.refs.set(b, (this.refs.get(b) ?? 0) + 1);
-    return new Tensor(this, b, shape, t.dtype, t.label);
+    return new Tensor(this, b, shape, t.dtype, t.label, offset);
   }
 
   /** @internal Tensor.dispose */
@@ -224,7 +224,7 @@ export class Runtime {
     this.checkAlive();
     const bytes = Math.max(4, t.byteSize);
     const staging = this.readPool.acquire(bytes);
-    this.commands.push({ kind: "copy", src: t.buffer, srcOffset: 0, dst: staging, dstOffset: 0, size: Math.ceil(bytes / 4) * 4, label: `read ${t.label}` });
+    this.commands.push({ kind: "copy", src: t.buffer, srcOffset: t.offset * 4, dst: staging, dstOffset: 0, size: Math.ceil(bytes / 4) * 4, label: `read ${t.label}` });
     try {
       await this.flush();
       try {
@@ -251,6 +251,7 @@ export class Runtime {
     const label = `${def.name}${opts.label ? ` ${opts.label}` : ""}#${++this.seq}`;
     const given = new Set(Object.keys(opts.bindings));
     const entries: GPUBindGroupEntry[] = [];
+    const offsets: Record<string, number> = {};
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const b of layout.bindings) {
       if (b.kind === "uniform") continue;
@@ -261,16 +262,31 @@ export class Runtime {
       if (!dtypeMatchesElement(t.dtype, b.element)) {
         throw new ShapeError(`kernel ${def.name}: binding ${b.name} holds ${b.element}, but tensor "${t.label}" is ${t.dtype}`);
       }
-      if (t.byteSize > maxBinding) {
+      if ((t.offset + t.size) * 4 > maxBinding) {
         throw new LimitError(
           `kernel ${def.name}: tensor "${t.label}" [${t.shape.join(", ")}] is ${t.byteSize} bytes, over this adapter's ` +
             `maxStorageBufferBindingSize (${maxBinding}); use a smaller batch or split the tensor`,
         );
       }
-      const size = Math.max(16, Math.ceil(t.byteSize / 16) * 16);
-      entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: 0, size: Math.min(size, t.buffer.size) } });
+      const offsetParam = def.offsets?.[b.name];
+      if (t.offset !== 0 && !offsetParam) {
+        throw new ShapeError(`kernel ${def.name}: tensor "${t.label}" bound as ${b.name} is a view at element ${t.offset}, and this kernel reads ${b.name} from its start; pass a tensor of its own`);
+      }
+      if (offsetParam) offsets[offsetParam] = t.offset;
+      // The whole buffer is bound (up to the binding limit): kernels with batch strides reach
+      // past the view's own extent, and a clamped out-of-range write would corrupt data.
+      entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: 0, size: Math.min(t.buffer.size, maxBinding) } });
     }
     if (given.size) throw new ShapeError(`kernel ${def.name}: unknown binding(s) ${[...given].join(", ")}`);
+    // WebGPU refuses one buffer bound as writable and as anything else in the same dispatch.
+    for (const w of layout.bindings) {
+      if (w.kind !== "storage") continue;
+      const wb = opts.bindings[w.name].buffer;
+      for (const r of layout.bindings) {
+        if (r === w || r.kind === "uniform" || opts.bindings[r.name].buffer !== wb) continue;
+        throw new ShapeError(`kernel ${def.name}: ${w.name} and ${r.name} share one buffer ("${opts.bindings[w.name].label}"); the kernel writes ${w.name}, so give them separate tensors`);
+      }
+    }
     const wg: [number, number, number] = [opts.workgroups[0], opts.workgroups[1] ?? 1, opts.workgroups[2] ?? 1];
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     for (const n of wg) {
@@ -281,7 +297,7 @@ export class Runtime {
     let paramsAt = -1;
     if (layout.paramsBinding >= 0) {
       paramsAt = this.reserveParams(layout.paramsSize);
-      packParams(def, layout, opts.params ?? {}, new DataView(this.paramBytes), paramsAt);
+      packParams(def, layout, { ...opts.params, ...offsets }, new DataView(this.paramBytes), paramsAt);
     } else if (opts.params && Object.keys(opts.params).length) {
       throw new ShapeError(`kernel ${def.name}: has no params uniform, but params were given`);
     }

@@ -28,12 +28,14 @@ export class Tensor<D extends DType = DType> {
     readonly shape: readonly number[],
     readonly dtype: D,
     readonly label: string,
+    /** Elements before this tensor's first element in its buffer (views; 0 otherwise). */
+    readonly offset = 0,
   ) {
     this.buffer_ = buffer;
     this.size = numel(shape);
   }
 
-  /** Bytes of data (the buffer behind it may be larger). */
+  /** Bytes of data (the buffer behind it may be larger, and the data may start at `offset`). */
   get byteSize(): number {
     return this.size * 4;
   }
@@ -60,7 +62,25 @@ export class Tensor<D extends DType = DType> {
     if (numel(shape) !== this.size) {
       throw new RangeError(`reshape of "${this.label}": [${this.shape.join(", ")}] has ${this.size} elements, [${shape.join(", ")}] has ${numel(shape)}`);
     }
-    return this.runtime.view(this, shape);
+    return this.runtime.view(this, shape, this.offset);
+  }
+
+  /** A view of items start..start+count-1 along the first axis (not a copy). */
+  slice(start: number, count = 1): Tensor<D> {
+    const n = this.shape[0];
+    if (this.shape.length === 0 || !Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n) {
+      throw new RangeError(`slice of "${this.label}" [${this.shape.join(", ")}]: items ${start}..${start + count - 1} are out of range`);
+    }
+    const inner = this.size / (n || 1);
+    return this.runtime.view(this, [count, ...this.shape.slice(1)], this.offset + start * inner);
+  }
+
+  /** Item i along the first axis, without that axis (a view). */
+  at(i: number): Tensor<D> {
+    const v = this.slice(i, 1);
+    const r = this.runtime.view(v, this.shape.slice(1), v.offset);
+    v.dispose();
+    return r;
   }
 
   /** Returns the buffer to the pool. Safe to call twice. */
