@@ -5,3 +5,4 @@ export { softmax, softmaxKernel } from "./softmax.js";
 export { rowMean, rowMax, rowMeanKernel, rowMaxKernel } from "./reduce.js";
 export { add, mul, scaledSum, elementwiseKernels } from "./elementwise.js";
 export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } from "./permute.js";
+export { attention, attentionKernel, type AttentionOptions } from "./attention.js";

@@ -130,3 +130,39 @@ export function permuteRef(x: ArrayLike<number>, shape: number[], perm: number[]
   }
   return out;
 }
+
+/** softmax(q k^T / sqrt(d)) v per head from packed qkv [B, T, 3W]; out [B, T, W]. */
+export function attentionRef(qkv: ArrayLike<number>, B: number, T: number, W: number, heads: number, causal: boolean): Float64Array {
+  const d = W / heads;
+  const out = new Float64Array(B * T * W);
+  const s = new Float64Array(T);
+  for (let b = 0; b < B; b++) {
+    const base = b * T * 3 * W;
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < T; i++) {
+        let m = -Infinity;
+        for (let j = 0; j < T; j++) {
+          if (causal && j > i) {
+            s[j] = -Infinity;
+            continue;
+          }
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += qkv[base + i * 3 * W + h * d + c] * qkv[base + j * 3 * W + W + h * d + c];
+          s[j] = dot / Math.sqrt(d);
+          m = Math.max(m, s[j]);
+        }
+        let sum = 0;
+        for (let j = 0; j < T; j++) {
+          s[j] = s[j] === -Infinity ? 0 : Math.exp(s[j] - m);
+          sum += s[j];
+        }
+        for (let c = 0; c < d; c++) {
+          let acc = 0;
+          for (let j = 0; j < T; j++) acc += s[j] * qkv[base + j * 3 * W + 2 * W + h * d + c];
+          out[b * T * W + i * W + h * d + c] = acc / sum;
+        }
+      }
+    }
+  }
+  return out;
+}
