@@ -6,3 +6,4 @@ export { rowMean, rowMax, rowMeanKernel, rowMaxKernel } from "./reduce.js";
 export { add, mul, scaledSum, elementwiseKernels } from "./elementwise.js";
 export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } from "./permute.js";
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
+export { fftMagnitude, fftRadices, fftMagnitudeKernel, MAX_FFT_LENGTH } from "./fft.js";

@@ -140,5 +140,6 @@ export function packParams(
 }
 
 export function dtypeMatchesElement(dtype: DType, element: string): boolean {
-  return element === dtype || element === `vec2<${dtype}>` || element === `vec4<${dtype}>` || element === `atomic<${dtype}>`;
+  const short = dtype[0]; // vec2f, vec4u, ... as wgsl_reflect spells the shorthand aliases
+  return [dtype, `vec2<${dtype}>`, `vec4<${dtype}>`, `vec2${short}`, `vec4${short}`, `atomic<${dtype}>`].includes(element);
 }

@@ -166,3 +166,23 @@ export function attentionRef(qkv: ArrayLike<number>, B: number, T: number, W: nu
   }
   return out;
 }
+
+/** |DFT| of each row by the O(N^2) definition, in float64. */
+export function dftMagnitudeRef(x: ArrayLike<number>, rows: number, n: number): Float64Array {
+  const out = new Float64Array(rows * n);
+  const cos = Float64Array.from({ length: n }, (_, m) => Math.cos((2 * Math.PI * m) / n));
+  const sin = Float64Array.from({ length: n }, (_, m) => Math.sin((2 * Math.PI * m) / n));
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < n; k++) {
+      let re = 0;
+      let im = 0;
+      for (let j = 0; j < n; j++) {
+        const m = (j * k) % n;
+        re += x[r * n + j] * cos[m];
+        im -= x[r * n + j] * sin[m];
+      }
+      out[r * n + k] = Math.hypot(re, im);
+    }
+  }
+  return out;
+}
