@@ -1,4 +1,4 @@
-// Elementwise ops over n elements, grid-stride. `b` may be smaller than `a` and is then
+// Elementwise ops over n elements, grid-stride; each operand may be a view (element offset). `b` may be smaller than `a` and is then
 // repeated (b[i % bSize]): a row vector added to every row, say.
 //   add: out = a + b     mul: out = a * b
 //   scaled_sum2: out = wa*a + wb*b     scaled_sum3: out = wa*a + wb*b + wc*c
@@ -9,6 +9,10 @@ struct Params {
   wa: f32,
   wb: f32,
   wc: f32,
+  offA: u32,
+  offB: u32,
+  offC: u32,
+  offOut: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -21,24 +25,25 @@ fn stride_of(nwg: vec3<u32>) -> u32 { return nwg.x * 256u; }
 
 @compute @workgroup_size(256)
 fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var i = gid.x; i < params.n; i += stride_of(nwg)) { out[i] = a[i] + b[i % params.bSize]; }
+  for (var i = gid.x; i < params.n; i += stride_of(nwg)) { out[params.offOut + i] = a[params.offA + i] + b[params.offB + i % params.bSize]; }
 }
 
 @compute @workgroup_size(256)
 fn mul(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var i = gid.x; i < params.n; i += stride_of(nwg)) { out[i] = a[i] * b[i % params.bSize]; }
+  for (var i = gid.x; i < params.n; i += stride_of(nwg)) { out[params.offOut + i] = a[params.offA + i] * b[params.offB + i % params.bSize]; }
 }
 
 @compute @workgroup_size(256)
 fn scaled_sum2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   for (var i = gid.x; i < params.n; i += stride_of(nwg)) {
-    out[i] = params.wa * a[i] + params.wb * b[i % params.bSize];
+    out[params.offOut + i] = params.wa * a[params.offA + i] + params.wb * b[params.offB + i % params.bSize];
   }
 }
 
 @compute @workgroup_size(256)
 fn scaled_sum3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   for (var i = gid.x; i < params.n; i += stride_of(nwg)) {
-    out[i] = params.wa * a[i] + params.wb * b[i % params.bSize] + params.wc * c[i];
+    out[params.offOut + i] = params.wa * a[params.offA + i] + params.wb * b[params.offB + i % params.bSize] +
+      params.wc * c[params.offC + i];
   }
 }

@@ -9,11 +9,12 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { expectF32, fmt } from "./shape-checks.js";
 
+const offsets = { a: "offA", b: "offB", c: "offC", out: "offOut" };
 const kernels = {
-  add: { name: "add", source, entryPoint: "add" },
-  mul: { name: "mul", source, entryPoint: "mul" },
-  scaled_sum2: { name: "scaled_sum2", source, entryPoint: "scaled_sum2" },
-  scaled_sum3: { name: "scaled_sum3", source, entryPoint: "scaled_sum3" },
+  add: { name: "add", source, entryPoint: "add", offsets },
+  mul: { name: "mul", source, entryPoint: "mul", offsets },
+  scaled_sum2: { name: "scaled_sum2", source, entryPoint: "scaled_sum2", offsets },
+  scaled_sum3: { name: "scaled_sum3", source, entryPoint: "scaled_sum3", offsets },
 } satisfies Record<string, KernelDef>;
 export const elementwiseKernels: KernelDef[] = Object.values(kernels);
 

@@ -7,3 +7,4 @@ export { add, mul, scaledSum, elementwiseKernels } from "./elementwise.js";
 export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } from "./permute.js";
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
 export { fftMagnitude, fftRadices, fftMagnitudeKernel, MAX_FFT_LENGTH } from "./fft.js";
+export { madffPair, spatialGateKernel, blockSumKernel, type MadffPairWeights, type MadffPairOutput } from "./madff.js";

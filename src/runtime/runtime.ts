@@ -251,7 +251,8 @@ export class Runtime {
     const label = `${def.name}${opts.label ? ` ${opts.label}` : ""}#${++this.seq}`;
     const given = new Set(Object.keys(opts.bindings));
     const entries: GPUBindGroupEntry[] = [];
-    const offsets: Record<string, number> = {};
+    // Offset params of bindings this entry point does not use are 0.
+    const offsets: Record<string, number> = Object.fromEntries(Object.values(def.offsets ?? {}).map((p) => [p, 0]));
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const b of layout.bindings) {
       if (b.kind === "uniform") continue;

@@ -75,6 +75,15 @@ export class Tensor<D extends DType = DType> {
     return this.runtime.view(this, [count, ...this.shape.slice(1)], this.offset + start * inner);
   }
 
+  /** A view of `shape` starting `offset` elements into this tensor (not a copy). */
+  view(shape: readonly number[], offset = 0): Tensor<D> {
+    checkShape(shape, `view of "${this.label}"`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + numel(shape) > this.size) {
+      throw new RangeError(`view of "${this.label}" [${this.shape.join(", ")}]: [${shape.join(", ")}] at element ${offset} does not fit`);
+    }
+    return this.runtime.view(this, shape, this.offset + offset);
+  }
+
   /** Item i along the first axis, without that axis (a view). */
   at(i: number): Tensor<D> {
     const v = this.slice(i, 1);

@@ -186,3 +186,57 @@ export function dftMagnitudeRef(x: ArrayLike<number>, rows: number, n: number): 
   }
   return out;
 }
+
+/** y = v @ w^T for one vector; w is [out, in] row-major. */
+function matvec(v: ArrayLike<number>, w: ArrayLike<number>, outN: number, inN: number, wOff = 0): Float64Array {
+  const y = new Float64Array(outN);
+  for (let o = 0; o < outN; o++) {
+    let s = 0;
+    for (let i = 0; i < inN; i++) s += v[i] * w[wOff + o * inN + i];
+    y[o] = s;
+  }
+  return y;
+}
+
+export interface MadffRefWeights {
+  fc1: ArrayLike<number>; // [2, E, W]
+  fc2: ArrayLike<number>; // [2, W, E]
+  c0: ArrayLike<number>; // [2, H, W]
+  c2: ArrayLike<number>; // [2, W, H]
+  f0: ArrayLike<number>;
+  f2: ArrayLike<number>;
+  spatial: ArrayLike<number>; // [2, 3]
+}
+
+/** The MADFF adapter pair of spec 5.1, token by token, in float64. */
+export function madffPairRef(x: ArrayLike<number>, R: number, W: number, E: number, H: number, w: MadffRefWeights) {
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const leaky = (v: number) => (v >= 0 ? v : 0.01 * v);
+  const mids = [new Float64Array(R * E), new Float64Array(R * E)];
+  const xNew = new Float64Array(R * W);
+  const mag = dftMagnitudeRef(x, R, W);
+  for (let r = 0; r < R; r++) {
+    const xr = Array.from({ length: W }, (_, i) => x[r * W + i]);
+    const outs: Float64Array[] = [];
+    for (let a = 0; a < 2; a++) {
+      const hc = matvec(xr, w.c0, H, W, a * H * W).map((v) => Math.max(v, 0));
+      const gc = matvec(hc, w.c2, W, H, a * W * H);
+      const ca = xr.map((v, i) => v * sig(2 * gc[i]));
+      const mean = ca.reduce((s, v) => s + v, 0) / W;
+      const mx = Math.max(...ca);
+      const g = sig(w.spatial[a * 3] * mean + w.spatial[a * 3 + 1] * mx + w.spatial[a * 3 + 2]);
+      const sa = ca.map((v) => v * g);
+      const hf = matvec(mag.subarray(r * W, (r + 1) * W), w.f0, H, W, a * H * W).map((v) => Math.max(v, 0));
+      const gf = matvec(hf, w.f2, W, H, a * W * H);
+      const fa = xr.map((v, i) => v * sig(gf[i]));
+      const f1 = (v: ArrayLike<number>) => matvec(v, w.fc1, E, W, a * E * W).map(leaky);
+      const [p, q, s, t] = [f1(xr), f1(ca), f1(sa), f1(fa)];
+      const mid = p.map((v, i) => 0.4 * v + 0.2 * q[i] + 0.2 * s[i] + 0.2 * t[i]);
+      mids[a].set(mid, r * E);
+      const o2 = matvec(mid, w.fc2, W, E, a * W * E);
+      outs.push(o2.map((v, i) => 0.3 * leaky(v) + 0.2 * ca[i] + 0.2 * sa[i] + 0.3 * fa[i]));
+    }
+    for (let i = 0; i < W; i++) xNew[r * W + i] = 0.8 * xr[i] + 0.1 * outs[0][i] + 0.1 * outs[1][i];
+  }
+  return { segMid: mids[0], detMid: mids[1], x: xNew };
+}
