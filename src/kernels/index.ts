@@ -8,3 +8,4 @@ export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } fro
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
 export { fftMagnitude, fftRadices, fftMagnitudeKernel, MAX_FFT_LENGTH } from "./fft.js";
 export { madffPair, spatialGateKernel, blockSumKernel, type MadffPairWeights, type MadffPairOutput } from "./madff.js";
+export { patchEmbed, type PatchEmbedWeights } from "./patch-embed.js";

@@ -240,3 +240,27 @@ export function madffPairRef(x: ArrayLike<number>, R: number, W: number, E: numb
   }
   return { segMid: mids[0], detMid: mids[1], x: xNew };
 }
+
+/** conv1 patches + class token + positional embedding + ln_pre, one image [C, S, S]. */
+export function patchEmbedRef(
+  img: ArrayLike<number>, C: number, S: number, conv: ArrayLike<number>, W: number, P: number,
+  cls: ArrayLike<number>, pos: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>,
+): Float64Array {
+  const G = Math.floor((S - P) / P) + 1;
+  const T = 1 + G * G;
+  const x = new Float64Array(T * W);
+  for (let o = 0; o < W; o++) x[o] = cls[o] + pos[o];
+  for (let py = 0; py < G; py++) {
+    for (let px = 0; px < G; px++) {
+      const t = 1 + py * G + px;
+      for (let o = 0; o < W; o++) {
+        let s = 0;
+        for (let c = 0; c < C; c++)
+          for (let ky = 0; ky < P; ky++)
+            for (let kx = 0; kx < P; kx++) s += img[c * S * S + (py * P + ky) * S + px * P + kx] * conv[((o * C + c) * P + ky) * P + kx];
+        x[t * W + o] = s + pos[t * W + o];
+      }
+    }
+  }
+  return layerNormRef(x, T, W, g, b);
+}
