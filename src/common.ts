@@ -8,3 +8,5 @@ export * from "./runtime/errors.js";
 export * from "./kernels/index.js";
 export * from "./tokenizer/index.js";
 export { TextFeatureCache, TextFeatureCacheError, textFeatureKey, type TextFeatureEntry } from "./model/text-feature-cache.js";
+export { pilBicubicResize, pilResizePlan, pilTaps } from "./image/pil-resize.js";
+export { bicubicAntialiasResize, resizePositionalEmbedding } from "./image/bicubic-aa.js";

@@ -9,3 +9,5 @@ export { attention, attentionKernel, type AttentionOptions } from "./attention.j
 export { fftMagnitude, fftRadices, fftMagnitudeKernel, MAX_FFT_LENGTH } from "./fft.js";
 export { madffPair, spatialGateKernel, blockSumKernel, type MadffPairWeights, type MadffPairOutput } from "./madff.js";
 export { patchEmbed, type PatchEmbedWeights } from "./patch-embed.js";
+export { bilinearResize, affineSample, affineGridBase, flip, augmentSupport, augmentationMaps, AUGMENTATIONS, type Affine } from "./resample.js";
+export { preprocessImage, normalizationTable, NORMALIZATIONS, pilHorizontalKernel, pilVerticalKernel, type Normalization } from "./pil-resize.js";

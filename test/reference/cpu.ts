@@ -264,3 +264,58 @@ export function patchEmbedRef(
   }
   return layerNormRef(x, T, W, g, b);
 }
+
+/**
+ * Bilinear resize, align_corners = true, in float64 but for the source coordinate, which is
+ * torch's: scale = (in - 1) / (out - 1) rounded to f32, times the index, rounded to f32.
+ */
+export function bilinearRef(x: ArrayLike<number>, C: number, H: number, W: number, oh: number, ow: number): Float64Array {
+  const out = new Float64Array(C * oh * ow);
+  for (let c = 0; c < C; c++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++) {
+        const f = Math.fround;
+        const sy = oh > 1 ? f(f((H - 1) / (oh - 1)) * y) : 0;
+        const sx = ow > 1 ? f(f((W - 1) / (ow - 1)) * xx) : 0;
+        const y0 = Math.floor(sy);
+        const x0 = Math.floor(sx);
+        const y1 = Math.min(y0 + 1, H - 1);
+        const x1 = Math.min(x0 + 1, W - 1);
+        const ly = sy - y0;
+        const lx = sx - x0;
+        const v = (yy: number, xq: number) => x[c * H * W + yy * W + xq];
+        out[(c * oh + y) * ow + xx] = (1 - ly) * ((1 - lx) * v(y0, x0) + lx * v(y0, x1)) + ly * ((1 - lx) * v(y1, x0) + lx * v(y1, x1));
+      }
+  return out;
+}
+
+/** grid_sample(x, affine_grid(theta)), bilinear, reflection padding, align_corners false, float64. */
+export function affineSampleRef(x: ArrayLike<number>, C: number, H: number, W: number, theta: number[]): Float64Array {
+  const reflect = (v: number, n: number) => {
+    const lo = -0.5;
+    const span = n;
+    let r = Math.abs(v - lo);
+    const extra = r % span;
+    const flips = Math.floor(r / span);
+    r = flips % 2 === 0 ? extra + lo : span - extra + lo;
+    return Math.min(Math.max(r, 0), n - 1);
+  };
+  const out = new Float64Array(C * H * W);
+  for (let c = 0; c < C; c++)
+    for (let oy = 0; oy < H; oy++)
+      for (let ox = 0; ox < W; ox++) {
+        const bx = (2 * ox + 1) / W - 1;
+        const by = (2 * oy + 1) / H - 1;
+        const gx = theta[0] * bx + theta[1] * by + theta[2];
+        const gy = theta[3] * bx + theta[4] * by + theta[5];
+        const fx = reflect(((gx + 1) * W - 1) / 2, W);
+        const fy = reflect(((gy + 1) * H - 1) / 2, H);
+        const x0 = Math.floor(fx);
+        const y0 = Math.floor(fy);
+        const v = (yy: number, xq: number) => (xq < 0 || yy < 0 || xq >= W || yy >= H ? 0 : x[c * H * W + yy * W + xq]);
+        const wx = fx - x0;
+        const wy = fy - y0;
+        out[(c * H + oy) * W + ox] = v(y0, x0) * (1 - wx) * (1 - wy) + v(y0, x0 + 1) * wx * (1 - wy) + v(y0 + 1, x0) * (1 - wx) * wy + v(y0 + 1, x0 + 1) * wx * wy;
+      }
+  return out;
+}
