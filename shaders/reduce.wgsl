@@ -1,8 +1,12 @@
-// Row reductions over the last axis: [rows, cols] -> [rows]. One 256-thread workgroup a row.
+// Row reductions over the last axis: [rows, cols] -> [rows] (mean, max), and the L2
+// normalisation of each row, x / max(||x||, eps), as torch's F.normalize. One 256-thread
+// workgroup a row.
 
 struct Params {
   rows: u32,
   cols: u32,
+  eps: f32,
+  offX: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -17,7 +21,7 @@ fn row_mean(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let base = select(0u, row * params.cols, valid);
   let n = select(0u, params.cols, valid);
   var s = 0.0;
-  for (var i = lix; i < n; i += 256u) { s += x[base + i]; }
+  for (var i = lix; i < n; i += 256u) { s += x[params.offX + base + i]; }
   let total = wg_sum(s, lix);
   if (valid && lix == 0u) { out[row] = total / f32(params.cols); }
 }
@@ -30,7 +34,23 @@ fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let base = select(0u, row * params.cols, valid);
   let n = select(0u, params.cols, valid);
   var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
-  for (var i = lix; i < n; i += 256u) { m = max(m, x[base + i]); }
+  for (var i = lix; i < n; i += 256u) { m = max(m, x[params.offX + base + i]); }
   let r = wg_max(m, lix);
   if (valid && lix == 0u) { out[row] = r; }
+}
+
+@compute @workgroup_size(256)
+fn row_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lix: u32) {
+  let row = row_of(wid, nwg);
+  let valid = row < params.rows;
+  let base = select(0u, row * params.cols, valid);
+  let n = select(0u, params.cols, valid);
+  var s = 0.0;
+  for (var i = lix; i < n; i += 256u) {
+    let v = x[params.offX + base + i];
+    s += v * v;
+  }
+  let inv = 1.0 / max(sqrt(wg_sum(s, lix)), params.eps);
+  for (var i = lix; i < n; i += 256u) { out[base + i] = x[params.offX + base + i] * inv; }
 }

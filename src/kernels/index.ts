@@ -2,7 +2,7 @@ export { ACTIVATIONS, type Activation } from "./activation.js";
 export { matmul, linear, matmulKernel, type MatmulOptions } from "./matmul.js";
 export { layerNorm, layerNormKernel } from "./layernorm.js";
 export { softmax, softmaxKernel } from "./softmax.js";
-export { rowMean, rowMax, rowMeanKernel, rowMaxKernel } from "./reduce.js";
+export { rowMean, rowMax, rowNormalize, rowMeanKernel, rowMaxKernel, rowNormalizeKernel } from "./reduce.js";
 export { add, mul, scaledSum, elementwiseKernels } from "./elementwise.js";
 export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } from "./permute.js";
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
@@ -11,3 +11,4 @@ export { madffPair, spatialGateKernel, blockSumKernel, type MadffPairWeights, ty
 export { patchEmbed, type PatchEmbedWeights } from "./patch-embed.js";
 export { bilinearResize, affineSample, affineGridBase, flip, augmentSupport, augmentationMaps, AUGMENTATIONS, type Affine } from "./resample.js";
 export { preprocessImage, normalizationTable, NORMALIZATIONS, pilHorizontalKernel, pilVerticalKernel, type Normalization } from "./pil-resize.js";
+export { nearestDistance, nearestPartialKernel, nearestFinalizeKernel } from "./nearest.js";

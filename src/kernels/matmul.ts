@@ -7,6 +7,7 @@
  * (tensor.slice/at); `batchStrides` overrides the contiguous batch layout (0 broadcasts).
  */
 import activations from "../../shaders/common/activations.wgsl";
+import gemmTile from "../../shaders/common/gemm-tile.wgsl";
 import source from "../../shaders/matmul.wgsl";
 import { ShapeError } from "../runtime/errors.js";
 import { wgsl, type KernelDef } from "../runtime/kernel.js";
@@ -17,7 +18,7 @@ import { expectF32, expectRank, fmt } from "./shape-checks.js";
 
 export const matmulKernel: KernelDef = {
   name: "matmul",
-  source: wgsl(activations, source),
+  source: wgsl(activations, gemmTile, source),
   offsets: { a: "offA", b: "offB", other: "offR", out: "offC" },
 };
 const TILE = 64;

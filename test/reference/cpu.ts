@@ -319,3 +319,32 @@ export function affineSampleRef(x: ArrayLike<number>, C: number, H: number, W: n
       }
   return out;
 }
+
+/** x / max(||x||, eps) per row. */
+export function normalizeRef(x: ArrayLike<number>, rows: number, cols: number, eps: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += x[r * cols + c] ** 2;
+    const n = Math.max(Math.sqrt(s), eps);
+    for (let c = 0; c < cols; c++) out[r * cols + c] = x[r * cols + c] / n;
+  }
+  return out;
+}
+
+/** min over memory rows of 1 - cos(q, m), norms clamped at eps, by brute force. */
+export function nearestRef(q: ArrayLike<number>, Nq: number, m: ArrayLike<number>, Nm: number, E: number, eps = 1e-8): Float64Array {
+  const qn = normalizeRef(q, Nq, E, eps);
+  const mn = normalizeRef(m, Nm, E, eps);
+  const out = new Float64Array(Nq);
+  for (let i = 0; i < Nq; i++) {
+    let best = Infinity;
+    for (let j = 0; j < Nm; j++) {
+      let dot = 0;
+      for (let c = 0; c < E; c++) dot += qn[i * E + c] * mn[j * E + c];
+      best = Math.min(best, 1 - dot);
+    }
+    out[i] = best;
+  }
+  return out;
+}
