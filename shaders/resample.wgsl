@@ -41,20 +41,13 @@ fn bilinear_up(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let c = e / (Ho * Wo);
     let oy = (e / Wo) % Ho;
     let ox = e % Wo;
-    let sy = params.scaleY * f32(oy);
-    let sx = params.scaleX * f32(ox);
-    let y0 = u32(sy);
-    let x0 = u32(sx);
-    let dy = select(0u, 1u, y0 < params.Hin - 1u);
-    let dx = select(0u, 1u, x0 < params.Win - 1u);
-    let ly1 = sy - f32(y0);
-    let lx1 = sx - f32(x0);
-    let ly0 = 1.0 - ly1;
-    let lx0 = 1.0 - lx1;
+    let ty = bilinear_taps(oy, params.scaleY, params.Hin);
+    let tx = bilinear_taps(ox, params.scaleX, params.Win);
     let b = params.offX + c * params.Hin * params.Win;
-    let r0 = b + y0 * params.Win + x0;
-    let r1 = r0 + dy * params.Win;
-    out[params.offOut + e] = ly0 * (lx0 * x[r0] + lx1 * x[r0 + dx]) + ly1 * (lx0 * x[r1] + lx1 * x[r1 + dx]);
+    let r0 = b + ty.i0 * params.Win;
+    let r1 = b + ty.i1 * params.Win;
+    out[params.offOut + e] = ty.w0 * (tx.w0 * x[r0 + tx.i0] + tx.w1 * x[r0 + tx.i1]) +
+      ty.w1 * (tx.w0 * x[r1 + tx.i0] + tx.w1 * x[r1 + tx.i1]);
   }
 }
 

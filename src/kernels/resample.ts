@@ -3,13 +3,15 @@
  * (the G x G maps of the heads to S x S), affine grid sampling with reflection padding (the
  * support augmentation of spec 7), flips, and the 11-fold augmentation itself.
  */
-import source from "../../shaders/resample.wgsl";
+import bilinear from "../../shaders/common/bilinear.wgsl";
+import resampleSource from "../../shaders/resample.wgsl";
 import { ShapeError } from "../runtime/errors.js";
-import type { KernelDef } from "../runtime/kernel.js";
+import { wgsl, type KernelDef } from "../runtime/kernel.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { expectF32, fmt } from "./shape-checks.js";
 
+const source = wgsl(bilinear, resampleSource);
 const offsets = { x: "offX", out: "offOut" };
 export const bilinearUpKernel: KernelDef = { name: "bilinear_up", source, entryPoint: "bilinear_up", offsets };
 export const affineSampleKernel: KernelDef = { name: "affine_sample", source, entryPoint: "affine_sample", offsets };
