@@ -17,11 +17,12 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lix: u32) {
-  let row = row_of(wid, nwg);
+  let span = row_span(wid, nwg, params.rows, params.cols);
+  let row = span.index;
+  let valid = span.valid;
+  let base = span.base;
+  let n = span.n;
   let cols = params.cols;
-  let valid = row < params.rows;
-  let base = select(0u, row * cols, valid);
-  let n = select(0u, cols, valid);
   var s = 0.0;
   for (var i = lix; i < n; i += 256u) { s += x[base + i]; }
   let mean = wg_sum(s, lix) / f32(cols);

@@ -16,10 +16,11 @@ struct Params {
 @compute @workgroup_size(256)
 fn row_mean(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lix: u32) {
-  let row = row_of(wid, nwg);
-  let valid = row < params.rows;
-  let base = select(0u, row * params.cols, valid);
-  let n = select(0u, params.cols, valid);
+  let span = row_span(wid, nwg, params.rows, params.cols);
+  let row = span.index;
+  let valid = span.valid;
+  let base = span.base;
+  let n = span.n;
   var s = 0.0;
   for (var i = lix; i < n; i += 256u) { s += x[params.offX + base + i]; }
   let total = wg_sum(s, lix);
@@ -29,10 +30,11 @@ fn row_mean(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(256)
 fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lix: u32) {
-  let row = row_of(wid, nwg);
-  let valid = row < params.rows;
-  let base = select(0u, row * params.cols, valid);
-  let n = select(0u, params.cols, valid);
+  let span = row_span(wid, nwg, params.rows, params.cols);
+  let row = span.index;
+  let valid = span.valid;
+  let base = span.base;
+  let n = span.n;
   var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
   for (var i = lix; i < n; i += 256u) { m = max(m, x[params.offX + base + i]); }
   let r = wg_max(m, lix);
@@ -42,10 +44,11 @@ fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(256)
 fn row_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lix: u32) {
-  let row = row_of(wid, nwg);
-  let valid = row < params.rows;
-  let base = select(0u, row * params.cols, valid);
-  let n = select(0u, params.cols, valid);
+  let span = row_span(wid, nwg, params.rows, params.cols);
+  let row = span.index;
+  let valid = span.valid;
+  let base = span.base;
+  let n = span.n;
   var s = 0.0;
   for (var i = lix; i < n; i += 256u) {
     let v = x[params.offX + base + i];

@@ -13,10 +13,11 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lix: u32) {
-  let row = row_of(wid, nwg);
-  let valid = row < params.rows;
-  let base = select(0u, row * params.cols, valid);
-  let n = select(0u, params.cols, valid);
+  let span = row_span(wid, nwg, params.rows, params.cols);
+  let row = span.index;
+  let valid = span.valid;
+  let base = span.base;
+  let n = span.n;
   var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
   for (var i = lix; i < n; i += 256u) { m = max(m, params.scale * x[base + i]); }
   m = wg_max(m, lix);

@@ -31,3 +31,18 @@ fn wg_max(v: f32, lix: u32) -> f32 {
 fn row_of(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.x + wid.y * nwg.x;
 }
+
+// The row of [rows, cols] a workgroup handles: its first element and its length (0 for the
+// workgroups a 2-D grid has past the last row, which must still reach every barrier).
+struct RowSpan {
+  index: u32,
+  base: u32,
+  n: u32,
+  valid: bool,
+}
+
+fn row_span(wid: vec3<u32>, nwg: vec3<u32>, rows: u32, cols: u32) -> RowSpan {
+  let row = row_of(wid, nwg);
+  let valid = row < rows;
+  return RowSpan(row, select(0u, row * cols, valid), select(0u, cols, valid), valid);
+}

@@ -327,7 +327,11 @@ export class Runtime {
         buffer: { type: b.kind },
       })),
     });
+    // A shader that does not compile is reported by the pipeline's rejection (with the
+    // compiler's messages); keep the module's own error out of the uncaptured-error path.
+    this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ code: def.source, label: def.name });
+    void this.device.popErrorScope();
     const promise = this.device
       .createComputePipelineAsync({
         label: key,
