@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sharedFile, TOKENIZER_CASES, VOCAB_GZ } from "./helpers/shared.js";
 
 const built = existsSync("dist/browser.js") && existsSync("dist/index.js") && existsSync("dist/cli.js");
 
@@ -40,14 +41,14 @@ describe("bundle", () => {
   });
 
   it("the CLI's tokenize prints the reference ids for every case", () => {
-    const cases: { text: string; context77: number[] }[] = JSON.parse(readFileSync("../shared/data/clip/tokenizer-cases.json", "utf8"));
+    const cases: { text: string; context77: number[] }[] = JSON.parse(readFileSync(sharedFile(TOKENIZER_CASES), "utf8"));
     const file = join(mkdtempSync(join(tmpdir(), "tok-")), "texts.json");
     writeFileSync(file, JSON.stringify(cases.map((c) => c.text)));
-    const r = spawnSync(process.execPath, ["dist/cli.js", "tokenize", "--vocab", "../shared/data/clip/bpe_simple_vocab_16e6.txt.gz", "--json", file], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["dist/cli.js", "tokenize", "--vocab", sharedFile(VOCAB_GZ), "--json", file], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(cases.map((c) => c.context77));
     writeFileSync(file, JSON.stringify({ not: "an array" }));
-    const bad = spawnSync(process.execPath, ["dist/cli.js", "tokenize", "--vocab", "../shared/data/clip/bpe_simple_vocab_16e6.txt.gz", "--json", file], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, ["dist/cli.js", "tokenize", "--vocab", sharedFile(VOCAB_GZ), "--json", file], { encoding: "utf8" });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/texts.json: expected a JSON array of strings/);
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sharedFile, VOCAB_GZ } from "./helpers/shared.js";
 import {
   ABNORMAL_STATES,
   classNameFor,
@@ -24,7 +25,7 @@ import {
   type Domain,
 } from "../src/index.js";
 
-const VOCAB = "../shared/data/clip/bpe_simple_vocab_16e6.txt.gz";
+const VOCAB = sharedFile(VOCAB_GZ);
 
 describe("prompt ensemble", () => {
   it("has the spec's 35 templates and 7 + 5 state phrases, in order", () => {

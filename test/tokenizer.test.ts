@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { sharedFile, TOKENIZER_CASES, VOCAB_GZ } from "./helpers/shared.js";
 import { ClipTokenizer, loadTokenizer, TokenizerError, tokenizerFromBpe, tokenizerFromHuggingFace, tokenizerFromTokenizerJson } from "../src/index.js";
 import { rng } from "./helpers/random.js";
 
 // The reference vocabulary and ids (from OpenAI's tokenizer) live in the workplace's shared/.
-const VOCAB = "../shared/data/clip/bpe_simple_vocab_16e6.txt.gz";
-const CASES: { text: string; ids: number[]; context77: number[] }[] = JSON.parse(readFileSync("../shared/data/clip/tokenizer-cases.json", "utf8"));
+const VOCAB = sharedFile(VOCAB_GZ);
+const CASES: { text: string; ids: number[]; context77: number[] }[] = JSON.parse(readFileSync(sharedFile(TOKENIZER_CASES), "utf8"));
 
 describe("CLIP tokenizer", async () => {
   const tok = await loadTokenizer(VOCAB);
