@@ -1,4 +1,5 @@
-// LayerNorm over the last axis: out = (x - mean) / sqrt(var + eps) * gamma + beta.
+// LayerNorm over the last axis: out = (x - mean) / sqrt(var + eps) * gamma + beta; x and out
+// may be views.
 // One 256-thread workgroup per row; mean first, then the variance of (x - mean) (two passes
 // over the row, which stays in cache), so large means do not cancel.
 
@@ -6,6 +7,8 @@ struct Params {
   rows: u32,
   cols: u32,
   eps: f32,
+  offX: u32,
+  offOut: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -24,15 +27,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = span.n;
   let cols = params.cols;
   var s = 0.0;
-  for (var i = lix; i < n; i += 256u) { s += x[base + i]; }
+  for (var i = lix; i < n; i += 256u) { s += x[params.offX + base + i]; }
   let mean = wg_sum(s, lix) / f32(cols);
   var q = 0.0;
   for (var i = lix; i < n; i += 256u) {
-    let d = x[base + i] - mean;
+    let d = x[params.offX + base + i] - mean;
     q += d * d;
   }
   let inv = inverseSqrt(wg_sum(q, lix) / f32(cols) + params.eps);
   for (var i = lix; i < n; i += 256u) {
-    out[base + i] = (x[base + i] - mean) * inv * gamma[i] + beta[i];
+    out[params.offOut + base + i] = (x[params.offX + base + i] - mean) * inv * gamma[i] + beta[i];
   }
 }

@@ -7,6 +7,7 @@ struct Params {
   cols: u32,
   eps: f32,
   offX: u32,
+  offOut: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -24,7 +25,7 @@ fn row_mean(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   var s = 0.0;
   for (var i = lix; i < n; i += 256u) { s += x[params.offX + base + i]; }
   let total = wg_sum(s, lix);
-  if (valid && lix == 0u) { out[row] = total / f32(params.cols); }
+  if (valid && lix == 0u) { out[params.offOut + row] = total / f32(params.cols); }
 }
 
 @compute @workgroup_size(256)
@@ -38,7 +39,7 @@ fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
   for (var i = lix; i < n; i += 256u) { m = max(m, x[params.offX + base + i]); }
   let r = wg_max(m, lix);
-  if (valid && lix == 0u) { out[row] = r; }
+  if (valid && lix == 0u) { out[params.offOut + row] = r; }
 }
 
 @compute @workgroup_size(256)
@@ -55,5 +56,5 @@ fn row_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     s += v * v;
   }
   let inv = 1.0 / max(sqrt(wg_sum(s, lix)), params.eps);
-  for (var i = lix; i < n; i += 256u) { out[base + i] = x[params.offX + base + i] * inv; }
+  for (var i = lix; i < n; i += 256u) { out[params.offOut + base + i] = x[params.offX + base + i] * inv; }
 }

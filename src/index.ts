@@ -7,3 +7,6 @@ setDefaultGpuProvider(nodeGpuProvider);
 export * from "./common.js";
 export { nodeGpuProvider, SWIFTSHADER_ICDS } from "./runtime/node-gpu.js";
 export { loadTokenizer, loadPromptSet, savePromptSet } from "./tokenizer/load-node.js";
+export { openSafetensors, saveSafetensors, fileSource } from "./model/safetensors-node.js";
+export { decodeImage, decodeImageFile, ImageDecodeError, type RgbImage } from "./image/decode-node.js";
+export { runTrace, writeTrace, loadImages, type TraceOptions } from "./model/trace.js";

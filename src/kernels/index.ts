@@ -13,3 +13,4 @@ export { bilinearResize, affineSample, affineGridBase, flip, augmentSupport, aug
 export { preprocessImage, normalizationTable, NORMALIZATIONS, pilHorizontalKernel, pilVerticalKernel, type Normalization } from "./pil-resize.js";
 export { nearestDistance, nearestPartialKernel, nearestFinalizeKernel } from "./nearest.js";
 export { zeroShotLogits, upMap, softmaxMean, upMapKernel, softmaxMeanKernel, ZERO_SHOT_SCALE, type UpMapOptions } from "./heads.js";
+export { gatherRows, gatherKernel } from "./gather.js";

@@ -7,7 +7,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { expectF32, fmt, grid2d } from "./shape-checks.js";
 
-export const layerNormKernel: KernelDef = { name: "layernorm", source: wgsl(reduce, source) };
+export const layerNormKernel: KernelDef = { name: "layernorm", source: wgsl(reduce, source), offsets: { x: "offX", out: "offOut" } };
 
 export function layerNorm(rt: Runtime, x: Tensor, gamma: Tensor, beta: Tensor, opts: { eps?: number; out?: Tensor<"f32">; label?: string } = {}): Tensor<"f32"> {
   const k = "layernorm";

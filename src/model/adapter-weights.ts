@@ -1,0 +1,61 @@
+/**
+ * The trained part of ClipMPCAD: seg and det MADFF adapters per level (spec 1, "Adapter
+ * checkpoint"), keys `seg_adapters.{j}.*` and `det_adapters.{j}.*`, stacked per level into
+ * the [2, ...] tensors the madff kernel takes (item 0 seg, item 1 det). Of each spatial
+ * attention's 7-tap conv only the centre taps meet data (spec 5.1).
+ */
+import type { MadffPairWeights } from "../kernels/madff.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { Tensor } from "../runtime/tensor.js";
+import { SafetensorsError, type SafetensorsFile } from "./safetensors.js";
+
+/** Number of adapter levels in a checkpoint (seg and det must agree). */
+export function adapterLevels(file: SafetensorsFile): number {
+  const count = (kind: string) => {
+    let n = 0;
+    for (const name of file.tensors.keys()) {
+      const m = new RegExp(`^${kind}_adapters\\.(\\d+)\\.fc1\\.0\\.weight$`).exec(name);
+      if (m) n = Math.max(n, Number(m[1]) + 1);
+    }
+    return n;
+  };
+  const seg = count("seg");
+  const det = count("det");
+  if (seg === 0 && det === 0) {
+    throw new SafetensorsError(`${file.source.name}: no "seg_adapters.0.fc1.0.weight" or "det_adapters.0.fc1.0.weight": not a ClipMPCAD adapter checkpoint`);
+  }
+  if (seg !== det) throw new SafetensorsError(`${file.source.name}: ${seg} seg adapters but ${det} det adapters`);
+  return seg;
+}
+
+/** Loads level j of both adapters for vision width W and embedding width E. */
+export async function loadAdapterPair(rt: Runtime, file: SafetensorsFile, j: number, W: number, E: number): Promise<MadffPairWeights> {
+  const H = Math.floor(W / 16);
+  const both = async (suffix: string, shape: number[]): Promise<Tensor> => {
+    const seg = await file.read(`seg_adapters.${j}.${suffix}`, shape);
+    const det = await file.read(`det_adapters.${j}.${suffix}`, shape);
+    const data = new Float32Array(2 * seg.length);
+    data.set(seg);
+    data.set(det, seg.length);
+    return rt.tensor(data, [2, ...shape], "f32", `adapters.${j}.${suffix}`);
+  };
+  const spatial = new Float32Array(6);
+  for (const [a, kind] of ["seg", "det"].entries()) {
+    const w = await file.read(`${kind}_adapters.${j}.spatial_attention.conv.weight`, [1, 2, 7]);
+    const b = await file.read(`${kind}_adapters.${j}.spatial_attention.conv.bias`, [1]);
+    spatial.set([w[3], w[7 + 3], b[0]], a * 3);
+  }
+  return {
+    fc1: await both("fc1.0.weight", [E, W]),
+    fc2: await both("fc2.0.weight", [W, E]),
+    channel0: await both("channel_attention.fc.0.weight", [H, W]),
+    channel2: await both("channel_attention.fc.2.weight", [W, H]),
+    frequency0: await both("frequency_attention.fc.0.weight", [H, W]),
+    frequency2: await both("frequency_attention.fc.2.weight", [W, H]),
+    spatial: rt.tensor(spatial, [2, 3], "f32", `adapters.${j}.spatial`),
+  };
+}
+
+export function adapterTensors(p: MadffPairWeights): Tensor[] {
+  return [p.fc1, p.fc2, p.channel0, p.channel2, p.frequency0, p.frequency2, p.spatial];
+}

@@ -1,0 +1,174 @@
+/**
+ * ClipMPCAD assembled (spec 5-7): CLIP weights + adapter pairs -> vision tower, text tower,
+ * text features, the augmented few-shot memory bank and the M-Decoder maps and scores.
+ * Works on preprocessed [3, S, S] image tensors; decoding and files are the callers' (the
+ * trace command, the ClipMPCAD API).
+ */
+import { augmentSupport } from "../kernels/resample.js";
+import { nearestDistance } from "../kernels/nearest.js";
+import { rowMean, rowNormalize } from "../kernels/reduce.js";
+import { softmaxMean, upMap, zeroShotLogits } from "../kernels/heads.js";
+import type { MadffPairWeights } from "../kernels/madff.js";
+import { ShapeError } from "../runtime/errors.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { Tensor } from "../runtime/tensor.js";
+import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
+import { ensembleSentences, type PromptSet } from "../tokenizer/prompts.js";
+import { adapterLevels, adapterTensors, loadAdapterPair } from "./adapter-weights.js";
+import { clipTensors, loadClipWeights, type ClipWeights, type HfConfig } from "./clip-weights.js";
+import type { SafetensorsFile } from "./safetensors.js";
+import { TextFeatureCache, textFeatureKey } from "./text-feature-cache.js";
+import { TextTower } from "./text-tower.js";
+import type { ClipActivation } from "./transformer-block.js";
+import { VisionTower, type VisionOutput } from "./vision-tower.js";
+
+export const DEFAULT_LEVELS = [6, 12, 18, 24] as const;
+export const DEFAULT_IMAGE_SIZE = 240;
+
+export interface ModelOptions {
+  clip: SafetensorsFile;
+  adapters: SafetensorsFile;
+  imageSize?: number;
+  levels?: readonly number[];
+  /** "auto" (spec 3): QuickGELU at the native image size, exact GELU otherwise. */
+  activation?: "auto" | ClipActivation;
+  /** Load the text tower (default true). */
+  text?: boolean;
+  hfConfig?: HfConfig;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The memory bank: per level, normalised seg and det tokens of every augmented shot. */
+export interface MemoryBank {
+  seg: Tensor<"f32">[];
+  det: Tensor<"f32">[];
+  /** Support images it was built from (before augmentation). */
+  shots: number;
+}
+
+export interface HeadOutputs {
+  segMapZero: Tensor<"f32">;
+  segMapFew: Tensor<"f32">;
+  detScoreZero: Tensor<"f32">;
+  detScoreFew: Tensor<"f32">;
+}
+
+export class ClipMPCADModel {
+  readonly textCache = new TextFeatureCache();
+
+  private constructor(
+    private readonly rt: Runtime,
+    readonly weights: ClipWeights,
+    private readonly pairs: MadffPairWeights[],
+    readonly vision: VisionTower,
+    readonly text: TextTower | undefined,
+    readonly imageSize: number,
+    readonly levels: readonly number[],
+    readonly activation: ClipActivation,
+  ) {}
+
+  static async load(rt: Runtime, o: ModelOptions): Promise<ClipMPCADModel> {
+    const weights = await loadClipWeights(rt, o.clip, { text: o.text, hfConfig: o.hfConfig, onProgress: o.onProgress });
+    const { config } = weights;
+    const imageSize = o.imageSize ?? DEFAULT_IMAGE_SIZE;
+    const nLevels = adapterLevels(o.adapters);
+    const levels = o.levels ?? (nLevels === DEFAULT_LEVELS.length && config.vision.layers >= 24 ? DEFAULT_LEVELS : undefined);
+    if (!levels) {
+      throw new ShapeError(`the adapters have ${nLevels} levels and the vision tower ${config.vision.layers} layers: give levels (the default [6, 12, 18, 24] needs 4 adapter levels and 24 layers)`);
+    }
+    const pairs: MadffPairWeights[] = [];
+    for (let j = 0; j < nLevels; j++) pairs.push(await loadAdapterPair(rt, o.adapters, j, config.vision.width, config.embed));
+    const activation = !o.activation || o.activation === "auto" ? (imageSize === config.vision.imageSize ? "quickGelu" : "gelu") : o.activation;
+    const vision = new VisionTower(rt, config, weights.vision, pairs, levels, imageSize, activation);
+    const text = weights.text ? new TextTower(rt, config, weights.text, activation) : undefined;
+    return new ClipMPCADModel(rt, weights, pairs, vision, text, imageSize, levels, activation);
+  }
+
+  get config() {
+    return this.weights.config;
+  }
+
+  /** text_features [E, 2] for a class, from the base ensemble plus an optional P-Prompt set; cached. */
+  async textFeatures(tokenizer: ClipTokenizer, className: string, promptSet?: PromptSet): Promise<Tensor<"f32">> {
+    if (!this.text) throw new ShapeError("this model was loaded without its text tower: load text features from a detector file, or load the text weights");
+    const sentences = ensembleSentences(className, promptSet);
+    const key = await textFeatureKey(`${this.weights.fingerprint}|${this.activation}`, className, sentences);
+    const hit = this.textCache.get(key);
+    if (hit) return this.rt.tensor(hit.data, hit.shape, "f32", "text_features");
+    const tf = this.text.features(tokenizer, sentences);
+    this.textCache.set(key, { className, shape: [this.config.embed, 2], data: await tf.read() });
+    return tf;
+  }
+
+  /** Vision tower on preprocessed images [B, 3, S, S]. */
+  forward(images: Tensor, opts: { pooled?: boolean } = {}): VisionOutput {
+    const S = this.imageSize;
+    const s = images.shape;
+    if (s.length !== 4 || s[1] !== 3 || s[2] !== S || s[3] !== S) throw new ShapeError(`images "${images.label}" [${s.join(", ")}] must be [B, 3, ${S}, ${S}]`);
+    return this.vision.forward(images, opts);
+  }
+
+  /** The memory bank of spec 6-7 from preprocessed support images [k, 3, S, S]. */
+  buildMemory(support: Tensor): MemoryBank {
+    const k = support.shape[0];
+    const E = this.config.embed;
+    const T = this.vision.tokens;
+    const seg: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * 11 * T, E], "f32", "memory seg"));
+    const det: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * 11 * T, E], "f32", "memory det"));
+    for (let i = 0; i < k; i++) {
+      const img = support.at(i);
+      const aug = augmentSupport(this.rt, img); // [11, 3, S, S]
+      const out = this.vision.forward(aug);
+      this.levels.forEach((_, j) => {
+        for (const [src, bank] of [[out.seg[j], seg[j]], [out.det[j], det[j]]] as const) {
+          const rows = src.reshape([11 * T, E]);
+          const dst = bank.view([11 * T, E], i * 11 * T * E);
+          rowNormalize(this.rt, rows, { eps: 1e-8, out: dst });
+          for (const t of [rows, dst]) t.dispose();
+        }
+      });
+      for (const t of [img, aug, ...out.seg, ...out.det]) t.dispose();
+    }
+    return { seg, det, shots: k };
+  }
+
+  /**
+   * The M-Decoder of spec 6 for one image's level tokens (seg[j], det[j]: [T, E] each, or a
+   * batch item of them).
+   */
+  heads(seg: Tensor[], det: Tensor[], textFeatures: Tensor, memory: MemoryBank): HeadOutputs {
+    const rt = this.rt;
+    const S = this.imageSize;
+    const T = this.vision.tokens;
+    const E = this.config.embed;
+    const segMapZero = rt.empty([S, S], "f32", "seg_map_zero");
+    const segMapFew = rt.empty([S, S], "f32", "seg_map_few");
+    const detMapFew = rt.empty([S, S], "f32", "det_map_few");
+    const detScoreZero = rt.empty([1], "f32", "det_score_zero");
+    this.levels.forEach((_, j) => {
+      const acc = j > 0;
+      for (const [tokens, kind] of [[seg[j], "seg"], [det[j], "det"]] as const) {
+        const patches = tokens.view([T - 1, E], E);
+        const logits = zeroShotLogits(rt, patches, textFeatures);
+        if (kind === "seg") upMap(rt, logits, { size: S, softmaxClass1: true, accumulate: acc, out: segMapZero });
+        else softmaxMean(rt, logits, { accumulate: acc, out: detScoreZero });
+        const unit = rowNormalize(rt, patches, { eps: 1e-8 });
+        const d = nearestDistance(rt, unit, kind === "seg" ? memory.seg[j] : memory.det[j]);
+        upMap(rt, d, { size: S, accumulate: acc, out: kind === "seg" ? segMapFew : detMapFew });
+        for (const t of [patches, logits, unit, d]) t.dispose();
+      }
+    });
+    const flat = detMapFew.reshape([1, S * S]);
+    const detScoreFew = rowMean(rt, flat, "det_score_few");
+    flat.dispose();
+    detMapFew.dispose();
+    return { segMapZero, segMapFew, detScoreZero, detScoreFew };
+  }
+
+  dispose(): void {
+    this.vision.dispose();
+    for (const t of clipTensors(this.weights)) t.dispose();
+    for (const p of this.pairs) for (const t of adapterTensors(p)) t.dispose();
+  }
+}
+
