@@ -2,7 +2,7 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { createRuntime, loadTokenizer } from "./index.js";
+import { createRuntime, loadTokenizer, writeTrace } from "./index.js";
 import { selfCheck } from "./selfcheck.js";
 
 const program = new Command()
@@ -60,6 +60,45 @@ program
     const ids = tok.encodeBatch(texts as string[], { contextLength: C, truncate: !opts.strict });
     const rows = (texts as string[]).map((_, i) => `[${Array.from(ids.subarray(i * C, (i + 1) * C)).join(",")}]`);
     process.stdout.write(`[\n${rows.join(",\n")}\n]\n`);
+  });
+
+program
+  .command("trace")
+  .description("run ClipMPCAD on support and query images and write every intermediate (text features, tokens per level, maps, scores) as F32 safetensors")
+  .requiredOption("--clip <file>", "CLIP weights (safetensors, OpenAI or Hugging Face names)")
+  .requiredOption("--adapters <file>", "ClipMPCAD adapters (safetensors: seg_adapters.{j}.*, det_adapters.{j}.*)")
+  .requiredOption("--vocab <file>", "bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or a folder with vocab.json + merges.txt")
+  .requiredOption("--class-name <name>", 'the class name filled into the prompts, e.g. "Brain"')
+  .option("--image-size <n>", "input image size S", "240")
+  .option("--levels <list>", "adapter levels, comma-separated (default 6,12,18,24)")
+  .option("--normalize <kind>", "none | imagenet | clip", "none")
+  .requiredOption("--support <files...>", "normal support images (each augmented 11-fold into the memory bank)")
+  .requiredOption("--query <files...>", "query images")
+  .requiredOption("--out <file>", "the trace to write (safetensors)")
+  .action(async (o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string; support: string[]; query: string[]; out: string }) => {
+    const imageSize = Number(o.imageSize);
+    if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
+    const levels = o.levels?.split(",").map((v) => Number(v.trim()));
+    if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
+    if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
+    const rt = await createRuntime();
+    if (rt.adapter.warning) console.error(`note: ${rt.adapter.warning}`);
+    const t0 = performance.now();
+    const n = await writeTrace(rt, {
+      clip: o.clip,
+      adapters: o.adapters,
+      vocab: o.vocab,
+      className: o.className,
+      imageSize,
+      levels,
+      normalize: o.normalize as "none" | "imagenet" | "clip",
+      support: o.support,
+      query: o.query,
+      out: o.out,
+      onProgress: (stage) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${stage}`),
+    });
+    console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] wrote ${n} tensors to ${o.out}`);
+    rt.dispose();
   });
 
 program.parseAsync().catch((e: Error) => {

@@ -28,6 +28,36 @@ export function adapterLevels(file: SafetensorsFile): number {
   return seg;
 }
 
+/** The shapes of one adapter's tensors for vision width W and embedding width E. */
+export function adapterShapes(W: number, E: number): Record<string, number[]> {
+  const H = Math.floor(W / 16);
+  return {
+    "fc1.0.weight": [E, W],
+    "fc2.0.weight": [W, E],
+    "channel_attention.fc.0.weight": [H, W],
+    "channel_attention.fc.2.weight": [W, H],
+    "frequency_attention.fc.0.weight": [H, W],
+    "frequency_attention.fc.2.weight": [W, H],
+    "spatial_attention.conv.weight": [1, 2, 7],
+    "spatial_attention.conv.bias": [1],
+  };
+}
+
+/** Checks every adapter tensor's presence and shape from the header, before anything is read. */
+export function checkAdapters(file: SafetensorsFile, levels: number, W: number, E: number): void {
+  for (let j = 0; j < levels; j++) {
+    for (const kind of ["seg", "det"]) {
+      for (const [suffix, shape] of Object.entries(adapterShapes(W, E))) {
+        const name = `${kind}_adapters.${j}.${suffix}`;
+        const got = file.info(name).shape;
+        if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+          throw new SafetensorsError(`${file.source.name}: tensor "${name}" has shape [${got.join(", ")}], expected [${shape.join(", ")}] for a CLIP of width ${W} and embedding ${E}`);
+        }
+      }
+    }
+  }
+}
+
 /** Loads level j of both adapters for vision width W and embedding width E. */
 export async function loadAdapterPair(rt: Runtime, file: SafetensorsFile, j: number, W: number, E: number): Promise<MadffPairWeights> {
   const H = Math.floor(W / 16);

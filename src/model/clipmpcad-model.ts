@@ -14,8 +14,8 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import { ensembleSentences, type PromptSet } from "../tokenizer/prompts.js";
-import { adapterLevels, adapterTensors, loadAdapterPair } from "./adapter-weights.js";
-import { clipTensors, loadClipWeights, type ClipWeights, type HfConfig } from "./clip-weights.js";
+import { adapterLevels, adapterTensors, checkAdapters, loadAdapterPair } from "./adapter-weights.js";
+import { clipTensors, inferConfig, loadClipWeights, type ClipWeights, type HfConfig } from "./clip-weights.js";
 import type { SafetensorsFile } from "./safetensors.js";
 import { TextFeatureCache, textFeatureKey } from "./text-feature-cache.js";
 import { TextTower } from "./text-tower.js";
@@ -68,20 +68,33 @@ export class ClipMPCADModel {
   ) {}
 
   static async load(rt: Runtime, o: ModelOptions): Promise<ClipMPCADModel> {
-    const weights = await loadClipWeights(rt, o.clip, { text: o.text, hfConfig: o.hfConfig, onProgress: o.onProgress });
-    const { config } = weights;
+    // Everything that can be checked from the headers is checked before any weight is read.
+    const config = inferConfig(o.clip, o.hfConfig);
     const imageSize = o.imageSize ?? DEFAULT_IMAGE_SIZE;
     const nLevels = adapterLevels(o.adapters);
+    checkAdapters(o.adapters, nLevels, config.vision.width, config.embed);
     const levels = o.levels ?? (nLevels === DEFAULT_LEVELS.length && config.vision.layers >= 24 ? DEFAULT_LEVELS : undefined);
     if (!levels) {
       throw new ShapeError(`the adapters have ${nLevels} levels and the vision tower ${config.vision.layers} layers: give levels (the default [6, 12, 18, 24] needs 4 adapter levels and 24 layers)`);
     }
-    const pairs: MadffPairWeights[] = [];
-    for (let j = 0; j < nLevels; j++) pairs.push(await loadAdapterPair(rt, o.adapters, j, config.vision.width, config.embed));
-    const activation = !o.activation || o.activation === "auto" ? (imageSize === config.vision.imageSize ? "quickGelu" : "gelu") : o.activation;
-    const vision = new VisionTower(rt, config, weights.vision, pairs, levels, imageSize, activation);
-    const text = weights.text ? new TextTower(rt, config, weights.text, activation) : undefined;
-    return new ClipMPCADModel(rt, weights, pairs, vision, text, imageSize, levels, activation);
+    if (levels.length !== nLevels) throw new ShapeError(`${levels.length} levels [${levels.join(", ")}] given, but ${o.adapters.source.name} has ${nLevels} adapter levels`);
+    const owned: Tensor[] = [];
+    try {
+      const weights = await loadClipWeights(rt, o.clip, { text: o.text, hfConfig: o.hfConfig, onProgress: o.onProgress });
+      owned.push(...clipTensors(weights));
+      const pairs: MadffPairWeights[] = [];
+      for (let j = 0; j < nLevels; j++) {
+        pairs.push(await loadAdapterPair(rt, o.adapters, j, config.vision.width, config.embed));
+        owned.push(...adapterTensors(pairs[j]));
+      }
+      const activation = !o.activation || o.activation === "auto" ? (imageSize === config.vision.imageSize ? "quickGelu" : "gelu") : o.activation;
+      const vision = new VisionTower(rt, config, weights.vision, pairs, levels, imageSize, activation);
+      const text = weights.text ? new TextTower(rt, config, weights.text, activation) : undefined;
+      return new ClipMPCADModel(rt, weights, pairs, vision, text, imageSize, levels, activation);
+    } catch (e) {
+      for (const t of owned) t.dispose(); // nothing half-loaded stays on the GPU
+      throw e;
+    }
   }
 
   get config() {

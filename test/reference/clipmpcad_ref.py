@@ -14,7 +14,7 @@ import json
 import math
 import os
 import re
-import struct
+import sys
 
 import numpy as np
 import torch
@@ -23,50 +23,11 @@ from PIL import Image
 
 torch.set_grad_enabled(False)
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "weights"))
+from safetensors_io import DT, load_safetensors, save_safetensors  # noqa: E402
+from random_model import random_adapters, random_clip, rounded, to_hf  # noqa: E402
+
 OUT = os.path.join(HERE, "..", "fixtures", "model")
-
-# ----------------------------------------------------------------------------- safetensors
-
-DT = {"F32": (torch.float32, 4), "F16": (torch.float16, 2), "BF16": (torch.bfloat16, 2)}
-
-
-def save_safetensors(path, tensors, dtypes=None):
-    """tensors: name -> float32 tensor; dtypes: name -> storage dtype (default F32)."""
-    dtypes = dtypes or {}
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        dt = dtypes.get(name, "F32")
-        t = t.detach().contiguous()
-        if dt == "F32":
-            raw = t.float().numpy().tobytes()
-        else:  # numpy has no bfloat16: go through the 16-bit pattern
-            raw = t.to(DT[dt][0]).view(torch.int16).numpy().tobytes()
-        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        dt = DT[e["dtype"]][0]
-        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=dt).reshape(e["shape"]).float()
-    return out
-
 
 # ----------------------------------------------------------------------------- tokenizer (ASCII prompts)
 
@@ -307,117 +268,6 @@ def augment(x):
 
 
 # ----------------------------------------------------------------------------- fixtures
-
-
-def random_clip(seed, W, layers, E, P, g, Wt, tlayers, used_ids):
-    gen = torch.Generator().manual_seed(seed)
-    r = lambda *s, std=1.0: torch.randn(*s, generator=gen) * std
-    p = {}
-
-    def blk(prefix, w):
-        p[prefix + "ln_1.weight"] = 1 + r(w, std=0.1)
-        p[prefix + "ln_1.bias"] = r(w, std=0.05)
-        p[prefix + "attn.in_proj_weight"] = r(3 * w, w, std=w ** -0.5)
-        p[prefix + "attn.in_proj_bias"] = r(3 * w, std=0.02)
-        p[prefix + "attn.out_proj.weight"] = r(w, w, std=0.5 * w ** -0.5)
-        p[prefix + "attn.out_proj.bias"] = r(w, std=0.02)
-        p[prefix + "ln_2.weight"] = 1 + r(w, std=0.1)
-        p[prefix + "ln_2.bias"] = r(w, std=0.05)
-        p[prefix + "mlp.c_fc.weight"] = r(4 * w, w, std=w ** -0.5)
-        p[prefix + "mlp.c_fc.bias"] = r(4 * w, std=0.02)
-        p[prefix + "mlp.c_proj.weight"] = r(w, 4 * w, std=0.5 * (4 * w) ** -0.5)
-        p[prefix + "mlp.c_proj.bias"] = r(w, std=0.02)
-
-    p["visual.conv1.weight"] = r(W, 3, P, P, std=(3 * P * P) ** -0.5)
-    p["visual.class_embedding"] = r(W, std=0.5)
-    p["visual.positional_embedding"] = r(1 + g * g, W, std=0.5)
-    p["visual.ln_pre.weight"] = 1 + r(W, std=0.1)
-    p["visual.ln_pre.bias"] = r(W, std=0.05)
-    for i in range(layers):
-        blk(f"visual.transformer.resblocks.{i}.", W)
-    p["visual.ln_post.weight"] = 1 + r(W, std=0.1)
-    p["visual.ln_post.bias"] = r(W, std=0.05)
-    p["visual.proj"] = r(W, E, std=W ** -0.5)
-    # only the rows of ids the prompts use are random: the rest are zeros (the file compresses)
-    emb = torch.zeros(49408, Wt)
-    idx = torch.tensor(sorted(used_ids))
-    emb[idx] = r(len(idx), Wt, std=0.5)
-    p["token_embedding.weight"] = emb
-    p["positional_embedding"] = r(77, Wt, std=0.2)
-    for i in range(tlayers):
-        blk(f"transformer.resblocks.{i}.", Wt)
-    p["ln_final.weight"] = 1 + r(Wt, std=0.1)
-    p["ln_final.bias"] = r(Wt, std=0.05)
-    p["text_projection"] = r(Wt, E, std=Wt ** -0.5)
-    p["logit_scale"] = torch.tensor(math.log(100.0))
-    return p
-
-
-def random_adapters(seed, W, E, levels):
-    gen = torch.Generator().manual_seed(seed)
-    r = lambda *s, std=1.0: torch.randn(*s, generator=gen) * std
-    H = W // 16
-    a = {}
-    for kind in ("seg", "det"):
-        for j in range(levels):
-            pre = f"{kind}_adapters.{j}."
-            a[pre + "fc1.0.weight"] = r(E, W, std=W ** -0.5)
-            a[pre + "fc2.0.weight"] = r(W, E, std=E ** -0.5)
-            a[pre + "channel_attention.fc.0.weight"] = r(H, W, std=W ** -0.5)
-            a[pre + "channel_attention.fc.2.weight"] = r(W, H, std=H ** -0.5)
-            a[pre + "spatial_attention.conv.weight"] = r(1, 2, 7, std=0.5)
-            a[pre + "spatial_attention.conv.bias"] = r(1, std=0.1)
-            a[pre + "frequency_attention.fc.0.weight"] = r(H, W, std=0.3 / W)
-            a[pre + "frequency_attention.fc.2.weight"] = r(W, H, std=H ** -0.5)
-    return a
-
-
-def to_hf(p, W, Wt):
-    """OpenAI names -> Hugging Face CLIPModel names (q/k/v split, projections transposed)."""
-    hf = {}
-    m = {"ln_1": "layer_norm1", "ln_2": "layer_norm2", "mlp.c_fc": "mlp.fc1", "mlp.c_proj": "mlp.fc2", "attn.out_proj": "self_attn.out_proj"}
-    for k, v in p.items():
-        for tower, pre, hpre, w in (("v", "visual.transformer.resblocks.", "vision_model.encoder.layers.", W), ("t", "transformer.resblocks.", "text_model.encoder.layers.", Wt)):
-            if k.startswith(pre):
-                i, rest = k[len(pre):].split(".", 1)
-                base = f"{hpre}{i}."
-                if rest == "attn.in_proj_weight":
-                    for n, part in zip(("q_proj", "k_proj", "v_proj"), v.split(w)):
-                        hf[f"{base}self_attn.{n}.weight"] = part
-                elif rest == "attn.in_proj_bias":
-                    for n, part in zip(("q_proj", "k_proj", "v_proj"), v.split(w)):
-                        hf[f"{base}self_attn.{n}.bias"] = part
-                else:
-                    mod, leaf = rest.rsplit(".", 1)
-                    hf[f"{base}{m[mod]}.{leaf}"] = v
-                break
-        else:
-            simple = {
-                "visual.conv1.weight": "vision_model.embeddings.patch_embedding.weight",
-                "visual.class_embedding": "vision_model.embeddings.class_embedding",
-                "visual.positional_embedding": "vision_model.embeddings.position_embedding.weight",
-                "visual.ln_pre.weight": "vision_model.pre_layrnorm.weight",
-                "visual.ln_pre.bias": "vision_model.pre_layrnorm.bias",
-                "visual.ln_post.weight": "vision_model.post_layernorm.weight",
-                "visual.ln_post.bias": "vision_model.post_layernorm.bias",
-                "token_embedding.weight": "text_model.embeddings.token_embedding.weight",
-                "positional_embedding": "text_model.embeddings.position_embedding.weight",
-                "ln_final.weight": "text_model.final_layer_norm.weight",
-                "ln_final.bias": "text_model.final_layer_norm.bias",
-                "logit_scale": "logit_scale",
-            }
-            if k == "visual.proj":
-                hf["visual_projection.weight"] = v.T.contiguous()
-            elif k == "text_projection":
-                hf["text_projection.weight"] = v.T.contiguous()
-            else:
-                hf[simple[k]] = v
-    return hf
-
-
-def rounded(p, dtypes):
-    """The values the library will read back from storage dtypes."""
-    return {k: (v.to(DT[dtypes[k]][0]).float() if k in dtypes else v) for k, v in p.items()}
 
 
 def make_images(seed, specs, folder):
