@@ -10,7 +10,7 @@ export * from "./tokenizer/index.js";
 export { TextFeatureCache, TextFeatureCacheError, textFeatureKey, type TextFeatureEntry } from "./model/text-feature-cache.js";
 export { pilBicubicResize, pilResizePlan, pilTaps } from "./image/pil-resize.js";
 export { bicubicAntialiasResize, resizePositionalEmbedding } from "./image/bicubic-aa.js";
-export { SafetensorsFile, SafetensorsError, bytesSource, blobSource, encodeSafetensors, halfToFloat, type ByteSource, type TensorInfo, type WritableTensor } from "./model/safetensors.js";
+export { SafetensorsFile, SafetensorsError, bytesSource, blobSource, urlSource, encodeSafetensors, halfToFloat, type ByteSource, type TensorInfo, type WritableTensor } from "./model/safetensors.js";
 export { loadClipWeights, inferConfig, detectNaming, type ClipConfig, type ClipWeights, type HfConfig } from "./model/clip-weights.js";
 export { adapterLevels, loadAdapterPair } from "./model/adapter-weights.js";
 export { ClipMPCADModel, DEFAULT_LEVELS, DEFAULT_IMAGE_SIZE, type ModelOptions, type MemoryBank, type HeadOutputs } from "./model/clipmpcad-model.js";

@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bytesSource, ClipMPCADModel, encodeSafetensors, halfToFloat, openSafetensors, SafetensorsError, SafetensorsFile } from "../src/index.js";
+import { blobSource, bytesSource, ClipMPCADModel, urlSource, encodeSafetensors, halfToFloat, openSafetensors, SafetensorsError, SafetensorsFile } from "../src/index.js";
 import { gpu } from "./helpers/gpu.js";
 
 /** A safetensors file from a header object and a data length (for corrupting by hand). */
@@ -72,5 +74,30 @@ describe("safetensors", () => {
     await expect(ClipMPCADModel.load(rt, { clip: other, adapters: wrong })).rejects.toThrow(/other.safetensors: neither "visual.conv1.weight".*is it a CLIP checkpoint\?/);
     await expect(ClipMPCADModel.load(rt, { clip, adapters: clip })).rejects.toThrow(/not a ClipMPCAD adapter checkpoint/);
     for (const f of [clip, wrong, other]) await f.close();
+  });
+
+  it("streams from a URL with Range requests and from a Blob", async () => {
+    const bytes = encodeSafetensors({ a: { shape: [3], data: Float32Array.from([1, 2, 3]) }, b: { shape: [2], data: Float32Array.from([4, 5]) } });
+    const ranges: string[] = [];
+    const server = createServer((req, res) => {
+      const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "");
+      if (req.url !== "/w.safetensors") return void res.writeHead(404).end();
+      if (!m) return void res.writeHead(200).end(Buffer.from(bytes));
+      ranges.push(req.headers.range!);
+      const [a, b] = [Number(m[1]), Math.min(Number(m[2]), bytes.length - 1)];
+      res.writeHead(206, { "Content-Range": `bytes ${a}-${b}/${bytes.length}` }).end(Buffer.from(bytes.subarray(a, b + 1)));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const f = await SafetensorsFile.open(await urlSource(`${base}/w.safetensors`));
+      expect(Array.from(await f.read("b"))).toEqual([4, 5]);
+      expect(ranges.length).toBeGreaterThanOrEqual(3); // size probe, length, header, one tensor
+      await expect(urlSource(`${base}/missing`)).rejects.toThrow(/answered 404 to a Range request/);
+    } finally {
+      server.close();
+    }
+    const fb = await SafetensorsFile.open(blobSource(new Blob([bytes]), "upload.safetensors"));
+    expect(Array.from(await fb.read("a"))).toEqual([1, 2, 3]);
   });
 });

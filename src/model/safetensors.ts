@@ -42,6 +42,38 @@ export function blobSource(blob: Blob, name = "blob"): ByteSource {
   return { name, size: blob.size, read: async (o, n) => new Uint8Array(await blob.slice(o, o + n).arrayBuffer()) };
 }
 
+/**
+ * A URL read with HTTP Range requests (one per tensor), so a checkpoint is never downloaded
+ * whole into memory. The server must answer Range requests (206) and, across origins, allow
+ * the Range header and expose Content-Range/Content-Length (CORS).
+ */
+export async function urlSource(url: string, init: RequestInit = {}): Promise<ByteSource> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), Range: "bytes=0-0" } });
+  } catch (e) {
+    throw new SafetensorsError(`${url}: cannot be fetched (${(e as Error).message}); for another origin the server must allow CORS`);
+  }
+  if (res.status !== 206) {
+    throw new SafetensorsError(`${url}: the server answered ${res.status} to a Range request; it must support Range (206) to stream weights`);
+  }
+  await res.arrayBuffer();
+  const total = Number(/\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1]);
+  if (!Number.isFinite(total)) throw new SafetensorsError(`${url}: no Content-Range total in the answer (for another origin, expose Content-Range in CORS)`);
+  return {
+    name: url,
+    size: total,
+    async read(offset, length) {
+      if (length === 0) return new Uint8Array(0);
+      const r = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), Range: `bytes=${offset}-${offset + length - 1}` } });
+      if (r.status !== 206) throw new SafetensorsError(`${url}: Range request for bytes ${offset}-${offset + length - 1} answered ${r.status}`);
+      const b = new Uint8Array(await r.arrayBuffer());
+      if (b.length !== length) throw new SafetensorsError(`${url}: asked for ${length} bytes at ${offset}, got ${b.length}`);
+      return b;
+    },
+  };
+}
+
 export class SafetensorsFile {
   private constructor(
     readonly source: ByteSource,
@@ -154,7 +186,7 @@ export interface WritableTensor {
 }
 
 /** A safetensors file (F32 tensors, names in the given order) as bytes. */
-export function encodeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
