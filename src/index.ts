@@ -10,3 +10,8 @@ export { loadTokenizer, loadPromptSet, savePromptSet } from "./tokenizer/load-no
 export { openSafetensors, saveSafetensors, fileSource } from "./model/safetensors-node.js";
 export { decodeImage, decodeImageFile, ImageDecodeError, type RgbImage } from "./image/decode-node.js";
 export { runTrace, writeTrace, loadImages, type TraceOptions } from "./model/trace.js";
+export { encodePng } from "./image/decode-node.js";
+export { nodePlatform } from "./api/platform-node.js";
+import { setDefaultPlatform } from "./api/clipmpcad.js";
+import { nodePlatform } from "./api/platform-node.js";
+setDefaultPlatform(nodePlatform);

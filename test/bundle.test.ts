@@ -29,15 +29,28 @@ describe("bundle", () => {
     }
   });
 
-  it("the CLI's --help lists its commands; demo passes its self-check", () => {
+  it("the CLI's --help lists its commands; selfcheck passes", () => {
     const help = spawnSync(process.execPath, ["dist/cli.js", "--help"], { encoding: "utf8" });
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/demo/);
-    expect(help.stdout).toMatch(/info/);
-    const demo = spawnSync(process.execPath, ["dist/cli.js", "demo"], { encoding: "utf8", timeout: 120_000 });
-    expect(demo.status, demo.stderr).toBe(0);
-    expect(demo.stdout).toMatch(/^adapter: /m);
-    expect(demo.stdout).toMatch(/self-check: .* OK$/m);
+    for (const cmd of ["demo", "info", "selfcheck", "tokenize", "trace"]) expect(help.stdout).toMatch(new RegExp(`\\b${cmd}\\b`));
+    const check = spawnSync(process.execPath, ["dist/cli.js", "selfcheck"], { encoding: "utf8", timeout: 120_000 });
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^adapter: /m);
+    expect(check.stdout).toMatch(/self-check: .* OK$/m);
+  });
+
+  it("the demo (README's first command) finds the drawn defects and writes overlays", () => {
+    const out = mkdtempSync(join(tmpdir(), "demo-"));
+    const r = spawnSync(process.execPath, ["dist/cli.js", "demo", "--out", out], { encoding: "utf8", timeout: 600_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const m = /image AUROC ([\d.]+), pixel AUROC ([\d.]+)/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    // the memory bank alone must find drawn defects, even with random weights
+    expect(Number(m![2])).toBeGreaterThan(0.8);
+    expect(Number(m![1])).toBeGreaterThan(0.8);
+    expect(r.stdout).toMatch(/The weights are random/);
+    const png = readFileSync(join(out, "01-defect.png"));
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
   });
 
   it("the CLI's tokenize prints the reference ids for every case", () => {

@@ -56,3 +56,10 @@ export function decodeImageFile(path: string): RgbImage {
   }
   return decodeImage(bytes, path);
 }
+
+/** PNG bytes of an RGBA image [height, width, 4]. */
+export function encodePng(rgba: Uint8Array, width: number, height: number): Uint8Array {
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  return PNG.sync.write(png);
+}

@@ -47,9 +47,10 @@ export interface MemoryBank {
 }
 
 export interface HeadOutputs {
-  segMapZero: Tensor<"f32">;
+  /** Null without text features (few-shot only). */
+  segMapZero: Tensor<"f32"> | null;
   segMapFew: Tensor<"f32">;
-  detScoreZero: Tensor<"f32">;
+  detScoreZero: Tensor<"f32"> | null;
   detScoreFew: Tensor<"f32">;
 }
 
@@ -147,28 +148,31 @@ export class ClipMPCADModel {
 
   /**
    * The M-Decoder of spec 6 for one image's level tokens (seg[j], det[j]: [T, E] each, or a
-   * batch item of them).
+   * batch item of them). Without text features only the few-shot outputs are computed.
    */
-  heads(seg: Tensor[], det: Tensor[], textFeatures: Tensor, memory: MemoryBank): HeadOutputs {
+  heads(seg: Tensor[], det: Tensor[], textFeatures: Tensor | null, memory: MemoryBank): HeadOutputs {
     const rt = this.rt;
     const S = this.imageSize;
     const T = this.vision.tokens;
     const E = this.config.embed;
-    const segMapZero = rt.empty([S, S], "f32", "seg_map_zero");
+    const segMapZero = textFeatures ? rt.empty([S, S], "f32", "seg_map_zero") : null;
     const segMapFew = rt.empty([S, S], "f32", "seg_map_few");
     const detMapFew = rt.empty([S, S], "f32", "det_map_few");
-    const detScoreZero = rt.empty([1], "f32", "det_score_zero");
+    const detScoreZero = textFeatures ? rt.empty([1], "f32", "det_score_zero") : null;
     this.levels.forEach((_, j) => {
       const acc = j > 0;
       for (const [tokens, kind] of [[seg[j], "seg"], [det[j], "det"]] as const) {
         const patches = tokens.view([T - 1, E], E);
-        const logits = zeroShotLogits(rt, patches, textFeatures);
-        if (kind === "seg") upMap(rt, logits, { size: S, softmaxClass1: true, accumulate: acc, out: segMapZero });
-        else softmaxMean(rt, logits, { accumulate: acc, out: detScoreZero });
+        if (textFeatures) {
+          const logits = zeroShotLogits(rt, patches, textFeatures);
+          if (kind === "seg") upMap(rt, logits, { size: S, softmaxClass1: true, accumulate: acc, out: segMapZero! });
+          else softmaxMean(rt, logits, { accumulate: acc, out: detScoreZero! });
+          logits.dispose();
+        }
         const unit = rowNormalize(rt, patches, { eps: 1e-8 });
         const d = nearestDistance(rt, unit, kind === "seg" ? memory.seg[j] : memory.det[j]);
         upMap(rt, d, { size: S, accumulate: acc, out: kind === "seg" ? segMapFew : detMapFew });
-        for (const t of [patches, logits, unit, d]) t.dispose();
+        for (const t of [patches, unit, d]) t.dispose();
       }
     });
     const flat = detMapFew.reshape([1, S * S]);

@@ -78,11 +78,11 @@ export async function runTrace(rt: Runtime, o: TraceOptions): Promise<Record<str
         await keep(`query.${i}.det_tokens.${j}`, det[j]);
       }
       const h = model.heads(seg, det, tf, memory);
-      await keep(`query.${i}.seg_map_zero`, h.segMapZero);
+      await keep(`query.${i}.seg_map_zero`, h.segMapZero!);
       await keep(`query.${i}.seg_map_few`, h.segMapFew);
-      await keep(`query.${i}.det_score_zero`, h.detScoreZero);
+      await keep(`query.${i}.det_score_zero`, h.detScoreZero!);
       await keep(`query.${i}.det_score_few`, h.detScoreFew);
-      for (const t of [q, input, pooled, v.pooled!, ...v.seg, ...v.det, ...seg, ...det, ...Object.values(h)]) t.dispose();
+      for (const t of [q, input, pooled, v.pooled!, ...v.seg, ...v.det, ...seg, ...det, ...Object.values(h)]) t?.dispose();
     }
     for (const t of [tf, ...memory.seg, ...memory.det]) t.dispose();
   } finally {

@@ -1,0 +1,236 @@
+/**
+ * The user-facing API: `ClipMPCAD.load(...)`, `setClass`, `fit`, `predict`, `dispose`.
+ * Sources and images are resolved by a platform layer (Node: paths and files, see
+ * platform-node.ts; browsers: URLs, Blobs, ImageData), so this file stays browser-safe.
+ */
+import { NORMALIZATIONS, preprocessImage, type Normalization } from "../kernels/pil-resize.js";
+import { ClipMPCADModel, type MemoryBank } from "../model/clipmpcad-model.js";
+import { randomCheckpoints, type RandomClipShape } from "../model/random-checkpoint.js";
+import { blobSource, bytesSource, SafetensorsFile, urlSource, type ByteSource } from "../model/safetensors.js";
+import { ShapeError } from "../runtime/errors.js";
+import { createRuntime, type Runtime } from "../runtime/runtime.js";
+import type { Tensor } from "../runtime/tensor.js";
+import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
+import type { PromptSet } from "../tokenizer/prompts.js";
+import { tokenizerFromBpe } from "../tokenizer/vocab.js";
+
+/** A weights file: a path (Node), a URL, a Blob/File, or bytes. */
+export type Source = string | URL | Blob | ArrayBuffer | Uint8Array;
+
+/** Decoded 8-bit RGB pixels, row-major [height, width, 3]. */
+export interface RgbPixels {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+/** An image: a path (Node), encoded PNG/JPEG bytes, decoded RGB pixels, or ImageData. */
+export type ImageInput = string | Uint8Array | ArrayBuffer | RgbPixels | { width: number; height: number; data: Uint8ClampedArray };
+
+export interface Platform {
+  source(src: Source): Promise<ByteSource>;
+  bytes(src: Source): Promise<Uint8Array>;
+  decode(img: ImageInput): Promise<RgbPixels>;
+}
+
+/** The browser platform: URLs and Blobs; images decoded with createImageBitmap + OffscreenCanvas. */
+export const browserPlatform: Platform = {
+  async source(src) {
+    if (src instanceof Blob) return blobSource(src, (src as File).name ?? "blob");
+    if (src instanceof ArrayBuffer || src instanceof Uint8Array) return bytesSource(src);
+    return urlSource(String(src));
+  },
+  async bytes(src) {
+    if (src instanceof Uint8Array) return src;
+    if (src instanceof ArrayBuffer) return new Uint8Array(src);
+    if (src instanceof Blob) return new Uint8Array(await src.arrayBuffer());
+    const r = await fetch(String(src));
+    if (!r.ok) throw new Error(`${String(src)}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  },
+  async decode(img) {
+    if (typeof img === "object" && "rgb" in img) return img;
+    if (typeof img === "object" && "data" in img && "width" in img) return fromRgba(img.data, img.width, img.height);
+    const bytes = await browserPlatform.bytes(img as Source);
+    const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext("2d")!;
+    ctx.drawImage(bitmap, 0, 0);
+    return fromRgba(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
+  },
+};
+
+export function fromRgba(data: ArrayLike<number>, width: number, height: number): RgbPixels {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) {
+    rgb[3 * i] = data[4 * i];
+    rgb[3 * i + 1] = data[4 * i + 1];
+    rgb[3 * i + 2] = data[4 * i + 2];
+  }
+  return { width, height, rgb };
+}
+
+let defaultPlatform: Platform = browserPlatform;
+export function setDefaultPlatform(p: Platform): void {
+  defaultPlatform = p;
+}
+
+export interface LoadOptions {
+  clip: Source;
+  adapters: Source;
+  /** The CLIP BPE vocabulary; without it only few-shot (memory-bank) results are available. */
+  vocab?: Source;
+  imageSize?: number;
+  levels?: readonly number[];
+  normalize?: keyof typeof NORMALIZATIONS | Normalization;
+  /** A GPUDevice you own, or a runtime to share. */
+  device?: GPUDevice;
+  runtime?: Runtime;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Prediction {
+  /** 0.5 scoreZero + 0.5 scoreFew (scoreFew alone without text features). */
+  score: number;
+  scoreZero: number | null;
+  scoreFew: number;
+  /** S x S: 0.5 mapZero + 0.5 mapFew (mapFew alone without text features). */
+  map: Float32Array;
+  mapZero: Float32Array | null;
+  mapFew: Float32Array;
+}
+
+export class ClipMPCAD {
+  private textFeatures: Tensor<"f32"> | null = null;
+  private memory: MemoryBank | null = null;
+  className: string | null = null;
+
+  private constructor(
+    readonly runtime: Runtime,
+    private readonly ownsRuntime: boolean,
+    readonly model: ClipMPCADModel,
+    private readonly tokenizer: ClipTokenizer | null,
+    readonly normalization: Normalization,
+    private readonly platform: Platform,
+  ) {}
+
+  static async load(o: LoadOptions, platform: Platform = defaultPlatform): Promise<ClipMPCAD> {
+    const rt = o.runtime ?? (await createRuntime({ device: o.device }));
+    try {
+      const clip = await SafetensorsFile.open(await platform.source(o.clip));
+      const adapters = await SafetensorsFile.open(await platform.source(o.adapters));
+      const tokenizer = o.vocab ? await tokenizerFromBpe(await platform.bytes(o.vocab), String(o.vocab instanceof Blob ? "vocab" : o.vocab instanceof Uint8Array || o.vocab instanceof ArrayBuffer ? "vocab bytes" : o.vocab)) : null;
+      const model = await ClipMPCADModel.load(rt, { clip, adapters, imageSize: o.imageSize, levels: o.levels, text: tokenizer !== null, onProgress: o.onProgress });
+      await clip.close();
+      await adapters.close();
+      const norm = typeof o.normalize === "object" ? o.normalize : NORMALIZATIONS[o.normalize ?? "none"];
+      if (!norm) throw new ShapeError(`normalize must be none, imagenet, clip or {mean, std}, not ${String(o.normalize)}`);
+      return new ClipMPCAD(rt, !o.runtime, model, tokenizer, norm, platform);
+    } catch (e) {
+      if (!o.runtime) rt.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * A small random model (no downloads, no files): what `demo` runs when no weights are
+   * given. Its maps come from the memory bank alone, which finds visible defects even with
+   * random features; there is no text tower.
+   */
+  static async random(o: Partial<RandomClipShape> & { imageSize?: number; seed?: number; runtime?: Runtime } = {}, platform: Platform = defaultPlatform): Promise<ClipMPCAD> {
+    const shape: RandomClipShape = { width: 64, layers: 2, embed: 32, patch: 8, grid: 8, levels: 2, ...o };
+    const { clip, adapters } = randomCheckpoints(shape, o.seed ?? 0);
+    const levels = Array.from({ length: shape.levels }, (_, i) => Math.round(((i + 1) * shape.layers) / shape.levels));
+    return ClipMPCAD.load({ clip, adapters, imageSize: o.imageSize ?? shape.patch * shape.grid, levels, runtime: o.runtime }, platform);
+  }
+
+  get imageSize(): number {
+    return this.model.imageSize;
+  }
+
+  /** Text features for a class (base ensemble + an optional P-Prompt set); cached per model. */
+  async setClass(name: string, opts: { prompts?: PromptSet } = {}): Promise<void> {
+    if (!this.tokenizer) throw new ShapeError("setClass needs the CLIP vocabulary: pass vocab to ClipMPCAD.load (zero-shot maps need text features)");
+    this.textFeatures?.dispose();
+    this.textFeatures = await this.model.textFeatures(this.tokenizer, name, opts.prompts);
+    this.className = name;
+  }
+
+  /** Decodes, resizes and normalises images into one [n, 3, S, S] tensor. */
+  async images(inputs: ImageInput[]): Promise<Tensor<"f32">> {
+    const rt = this.runtime;
+    const S = this.imageSize;
+    const out = rt.empty([inputs.length, 3, S, S], "f32", "images");
+    try {
+      for (let i = 0; i < inputs.length; i++) {
+        const img = await this.platform.decode(inputs[i]);
+        const bytes = rt.tensor(Uint32Array.from(img.rgb), [img.height, img.width, 3], "u32", "image bytes");
+        const view = out.view([3, S, S], i * 3 * S * S);
+        preprocessImage(rt, bytes, S, this.normalization, { out: view });
+        bytes.dispose();
+        view.dispose();
+      }
+    } catch (e) {
+      out.dispose();
+      throw e;
+    }
+    return out;
+  }
+
+  /** Builds the few-shot memory bank from normal images (each augmented 11-fold, spec 7). */
+  async fit(normalImages: ImageInput[], opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+    if (normalImages.length === 0) throw new ShapeError("fit needs at least one normal image (the few-shot support set)");
+    const support = await this.images(normalImages);
+    opts.signal?.throwIfAborted();
+    const memory = this.model.buildMemory(support);
+    support.dispose();
+    await this.runtime.sync();
+    opts.onProgress?.(normalImages.length, normalImages.length);
+    this.disposeMemory();
+    this.memory = memory;
+  }
+
+  /** Maps and scores of spec 6 for one image. */
+  async predict(image: ImageInput): Promise<Prediction> {
+    return (await this.predictBatch([image]))[0];
+  }
+
+  /** Predictions for several images, run as one batch through the vision tower. */
+  async predictBatch(images: ImageInput[], opts: { signal?: AbortSignal } = {}): Promise<Prediction[]> {
+    if (!this.memory) throw new ShapeError("call fit(normalImages) before predict: the few-shot maps need the memory bank");
+    const batch = await this.images(images);
+    const v = this.model.forward(batch);
+    batch.dispose();
+    const out: Prediction[] = [];
+    try {
+      for (let i = 0; i < images.length; i++) {
+        opts.signal?.throwIfAborted();
+        const seg = v.seg.map((t) => t.at(i));
+        const det = v.det.map((t) => t.at(i));
+        const h = this.model.heads(seg, det, this.textFeatures, this.memory);
+        const mapFew = await h.segMapFew.read();
+        const scoreFew = (await h.detScoreFew.read())[0];
+        const mapZero = h.segMapZero ? await h.segMapZero.read() : null;
+        const scoreZero = h.detScoreZero ? (await h.detScoreZero.read())[0] : null;
+        const map = mapZero ? mapFew.map((v2, k) => 0.5 * mapZero[k] + 0.5 * v2) : mapFew;
+        out.push({ score: scoreZero === null ? scoreFew : 0.5 * scoreZero + 0.5 * scoreFew, scoreZero, scoreFew, map, mapZero, mapFew });
+        for (const t of [...seg, ...det, ...Object.values(h)]) t?.dispose();
+      }
+    } finally {
+      for (const t of [...v.seg, ...v.det]) t.dispose();
+    }
+    return out;
+  }
+
+  private disposeMemory(): void {
+    if (this.memory) for (const t of [...this.memory.seg, ...this.memory.det]) t.dispose();
+    this.memory = null;
+  }
+
+  dispose(): void {
+    this.disposeMemory();
+    this.textFeatures?.dispose();
+    this.model.dispose();
+    if (this.ownsRuntime) this.runtime.dispose();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Small deterministic random CLIP and adapter checkpoints, made in memory as safetensors
+ * bytes (OpenAI names), so the demo and tests run with no weights at hand. The numbers mean
+ * nothing; the shapes and the arithmetic are those of the real model.
+ */
+import { encodeSafetensors, type WritableTensor } from "./safetensors.js";
+
+export interface RandomClipShape {
+  width: number;
+  layers: number;
+  embed: number;
+  patch: number;
+  /** native grid side g */
+  grid: number;
+  /** adapter levels */
+  levels: number;
+}
+
+function normal(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+export function randomCheckpoints(shape: RandomClipShape, seed = 0): { clip: Uint8Array; adapters: Uint8Array } {
+  const r = normal(seed * 7919 + 17);
+  const t = (dims: number[], std: number, mean = 0): WritableTensor => ({
+    shape: dims,
+    data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => mean + std * r()),
+  });
+  const { width: W, layers, embed: E, patch: P, grid: g } = shape;
+  const clip: Record<string, WritableTensor> = {
+    "visual.conv1.weight": t([W, 3, P, P], (3 * P * P) ** -0.5),
+    "visual.class_embedding": t([W], 0.5),
+    "visual.positional_embedding": t([1 + g * g, W], 0.5),
+    "visual.ln_pre.weight": t([W], 0.1, 1),
+    "visual.ln_pre.bias": t([W], 0.05),
+  };
+  for (let i = 0; i < layers; i++) {
+    const p = `visual.transformer.resblocks.${i}.`;
+    Object.assign(clip, {
+      [`${p}ln_1.weight`]: t([W], 0.1, 1),
+      [`${p}ln_1.bias`]: t([W], 0.05),
+      [`${p}attn.in_proj_weight`]: t([3 * W, W], W ** -0.5),
+      [`${p}attn.in_proj_bias`]: t([3 * W], 0.02),
+      [`${p}attn.out_proj.weight`]: t([W, W], 0.5 * W ** -0.5),
+      [`${p}attn.out_proj.bias`]: t([W], 0.02),
+      [`${p}ln_2.weight`]: t([W], 0.1, 1),
+      [`${p}ln_2.bias`]: t([W], 0.05),
+      [`${p}mlp.c_fc.weight`]: t([4 * W, W], W ** -0.5),
+      [`${p}mlp.c_fc.bias`]: t([4 * W], 0.02),
+      [`${p}mlp.c_proj.weight`]: t([W, 4 * W], 0.5 * (4 * W) ** -0.5),
+      [`${p}mlp.c_proj.bias`]: t([W], 0.02),
+    });
+  }
+  Object.assign(clip, {
+    "visual.ln_post.weight": t([W], 0.1, 1),
+    "visual.ln_post.bias": t([W], 0.05),
+    "visual.proj": t([W, E], W ** -0.5),
+  });
+  const H = Math.floor(W / 16);
+  const adapters: Record<string, WritableTensor> = {};
+  for (const kind of ["seg", "det"]) {
+    for (let j = 0; j < shape.levels; j++) {
+      const p = `${kind}_adapters.${j}.`;
+      Object.assign(adapters, {
+        [`${p}fc1.0.weight`]: t([E, W], W ** -0.5),
+        [`${p}fc2.0.weight`]: t([W, E], E ** -0.5),
+        [`${p}channel_attention.fc.0.weight`]: t([H, W], W ** -0.5),
+        [`${p}channel_attention.fc.2.weight`]: t([W, H], H ** -0.5),
+        [`${p}spatial_attention.conv.weight`]: t([1, 2, 7], 0.5),
+        [`${p}spatial_attention.conv.bias`]: t([1], 0.1),
+        [`${p}frequency_attention.fc.0.weight`]: t([H, W], 0.3 / W),
+        [`${p}frequency_attention.fc.2.weight`]: t([W, H], H ** -0.5),
+      });
+    }
+  }
+  return { clip: encodeSafetensors(clip, { note: "random weights (clipmpcad-gpu demo)" }), adapters: encodeSafetensors(adapters) };
+}
