@@ -132,7 +132,7 @@ describe("runtime", () => {
     const g = rt.tensor([1, 1, 1], [3]);
     const v = t.at(1);
     expect(Array.from(await v.read())).toEqual([4, 5, 6]);
-    expect(() => layerNorm(rt, v, g, g)).toThrow(/tensor "pair" bound as x is a view at element 3/);
+    expect(() => softmax(rt, v)).toThrow(/tensor "pair" bound as x is a view at element 3/);
     expect(() => layerNorm(rt, t, g, g, { out: t })).toThrow(/out and x share one buffer \("pair"\)/);
     for (const x of [t, g, v]) x.dispose();
   });
