@@ -15,3 +15,4 @@ export { nodePlatform } from "./api/platform-node.js";
 import { setDefaultPlatform } from "./api/clipmpcad.js";
 import { nodePlatform } from "./api/platform-node.js";
 setDefaultPlatform(nodePlatform);
+export { evaluateDataset, loadMask, DatasetError, CLASSIFICATION_SETS, type EvaluateOptions, type EvaluateResult, type ImageResult } from "./eval/evaluate.js";

@@ -1,0 +1,160 @@
+/**
+ * The paper's evaluation protocol (spec 8) on the MVFA folder layout:
+ *   <root>/<Name>_AD/{valid,test}/{good,Ungood}/img/*, masks in .../Ungood/anomaly_mask/
+ * Support shots come from valid/good (k drawn with a seeded shuffle, or a list of names).
+ * Segmentation sets (masks present): seg_map_zero and seg_map_few are each min-max normalised
+ * over the whole test set, combined 0.5/0.5; pixel AUROC over every pixel; image AUROC from
+ * each image's max. Classification sets: det_score_zero and det_score_few min-max normalised
+ * over the test set, combined 0.5/0.5, image AUROC. Without text features (no vocabulary)
+ * the few-shot half stands alone, and the result says so. Node only (reads folders).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { ClipMPCAD } from "../api/clipmpcad.js";
+import { decodeImageFile } from "../image/decode-node.js";
+import { auroc, averagePrecision, minMaxNormalize } from "./metrics.js";
+
+export class DatasetError extends Error {
+  override name = "DatasetError";
+}
+
+/** Datasets the reference evaluates by image score only. */
+export const CLASSIFICATION_SETS = new Set(["Retina_OCT2017", "Chest", "Histopathology"]);
+
+export interface EvaluateOptions {
+  /** Dataset name: the folder is <root>/<name>_AD. */
+  name: string;
+  shots: number;
+  /** A file of support image names (one per line) instead of a seeded draw. */
+  fewShotList?: string;
+  seed?: number;
+  onProgress?: (done: number, total: number, stage: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImageResult {
+  file: string;
+  label: 0 | 1;
+  /** Combined, normalised score (max of the combined map for segmentation sets). */
+  score: number;
+}
+
+export interface EvaluateResult {
+  dataset: string;
+  task: "segmentation" | "classification";
+  shots: number;
+  support: string[];
+  imageAuroc: number;
+  imageAp: number;
+  pixelAuroc?: number;
+  pixelAp?: number;
+  /** False when the model has no text features (few-shot half only). */
+  zeroShot: boolean;
+  images: ImageResult[];
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+function listImages(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir).filter((f) => IMAGE_EXT.test(f)).sort();
+}
+
+function shuffled<T>(items: T[], seed: number): T[] {
+  const a = items.slice();
+  let s = seed >>> 0 || 1;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** PIL-style nearest resize of a mask to S x S, then > 0.5 (of 255). */
+export function loadMask(path: string, S: number): Uint8Array {
+  const img = decodeImageFile(path);
+  const out = new Uint8Array(S * S);
+  for (let y = 0; y < S; y++) {
+    const sy = Math.min(img.height - 1, Math.floor(((y + 0.5) * img.height) / S));
+    for (let x = 0; x < S; x++) {
+      const sx = Math.min(img.width - 1, Math.floor(((x + 0.5) * img.width) / S));
+      out[y * S + x] = img.rgb[(sy * img.width + sx) * 3] / 255 > 0.5 ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+export async function evaluateDataset(model: ClipMPCAD, root: string, o: EvaluateOptions): Promise<EvaluateResult> {
+  const base = join(root, `${o.name}_AD`);
+  if (!existsSync(base)) throw new DatasetError(`${base} does not exist: expected <root>/${o.name}_AD/{valid,test}/{good,Ungood}/img/ (the MVFA layout)`);
+  if (!Number.isInteger(o.shots) || o.shots < 1) throw new DatasetError(`shots must be a positive integer, not ${o.shots}`);
+  const goodValid = join(base, "valid", "good", "img");
+  const pool = listImages(goodValid);
+  let support: string[];
+  if (o.fewShotList) {
+    const names = readFileSync(o.fewShotList, "utf8").split("\n").map((l) => l.trim()).filter(Boolean);
+    const missing = names.filter((n) => !pool.includes(n));
+    if (missing.length) throw new DatasetError(`${o.fewShotList}: ${missing.slice(0, 3).join(", ")} not in ${goodValid}`);
+    support = names.slice(0, o.shots);
+  } else {
+    if (pool.length < o.shots) throw new DatasetError(`${goodValid} holds ${pool.length} images, fewer than the ${o.shots} shots asked for`);
+    support = shuffled(pool, o.seed ?? 0).slice(0, o.shots);
+  }
+  const tests: { path: string; file: string; label: 0 | 1; mask?: string }[] = [];
+  for (const [sub, label] of [["good", 0], ["Ungood", 1]] as const) {
+    const dir = join(base, "test", sub, "img");
+    for (const f of listImages(dir)) {
+      const mask = join(base, "test", sub, "anomaly_mask", f);
+      tests.push({ path: join(dir, f), file: `${sub}/${f}`, label, mask: existsSync(mask) ? mask : undefined });
+    }
+  }
+  if (tests.length === 0) throw new DatasetError(`${join(base, "test")}: no test images in good/img or Ungood/img`);
+  const task = CLASSIFICATION_SETS.has(o.name) || !tests.some((t) => t.mask) ? "classification" : "segmentation";
+  o.onProgress?.(0, tests.length, "memory bank");
+  await model.fit(support.map((f) => join(goodValid, f)), { signal: o.signal });
+  const S = model.imageSize;
+  const n = tests.length;
+  const mapZero = new Float32Array(n * S * S);
+  const mapFew = new Float32Array(n * S * S);
+  const masks = new Uint8Array(n * S * S);
+  const scoreZero = new Float32Array(n);
+  const scoreFew = new Float32Array(n);
+  let zeroShot = true;
+  for (let i = 0; i < n; i++) {
+    o.signal?.throwIfAborted();
+    const p = await model.predict(tests[i].path);
+    zeroShot &&= p.mapZero !== null;
+    if (p.mapZero) mapZero.set(p.mapZero, i * S * S);
+    mapFew.set(p.mapFew, i * S * S);
+    scoreZero[i] = p.scoreZero ?? 0;
+    scoreFew[i] = p.scoreFew;
+    if (task === "segmentation" && tests[i].mask) masks.set(loadMask(tests[i].mask!, S), i * S * S);
+    o.onProgress?.(i + 1, n, "test images");
+  }
+  const combine = (z: Float32Array, f: Float32Array) => {
+    const nf = minMaxNormalize(f);
+    if (!zeroShot) return nf;
+    const nz = minMaxNormalize(z);
+    return nf.map((v, i) => 0.5 * nz[i] + 0.5 * v);
+  };
+  const labels = tests.map((t) => t.label);
+  const result: EvaluateResult = { dataset: o.name, task, shots: o.shots, support, imageAuroc: 0, imageAp: 0, zeroShot, images: [] };
+  let scores: number[];
+  if (task === "segmentation") {
+    const combined = combine(mapZero, mapFew);
+    scores = tests.map((_, i) => {
+      let m = -Infinity;
+      for (let k = i * S * S; k < (i + 1) * S * S; k++) m = Math.max(m, combined[k]);
+      return m;
+    });
+    result.pixelAuroc = auroc(combined, masks);
+    result.pixelAp = averagePrecision(combined, masks);
+  } else {
+    scores = Array.from(combine(scoreZero, scoreFew));
+  }
+  result.imageAuroc = auroc(scores, labels);
+  result.imageAp = averagePrecision(scores, labels);
+  result.images = tests.map((t, i) => ({ file: t.file, label: t.label, score: scores[i] }));
+  return result;
+}
