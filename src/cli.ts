@@ -2,7 +2,7 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { createRuntime, loadTokenizer, writeTrace } from "./index.js";
+import { ClipMPCAD, classNameFor, createRuntime, decodeImageFile, encodePng, evaluateDataset, heatmapOverlay, loadTokenizer, writeTrace } from "./index.js";
 import { runDemo } from "./demo.js";
 import { selfCheck } from "./selfcheck.js";
 
@@ -121,6 +121,121 @@ program
     console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] wrote ${n} tensors to ${o.out}`);
     rt.dispose();
   });
+
+interface ModelFlags {
+  model?: string;
+  clip?: string;
+  adapters?: string;
+  vocab?: string;
+  imageSize: string;
+  levels?: string;
+  normalize: string;
+}
+
+/** --model DIR (clip.safetensors, adapters.safetensors, optional vocabulary) or the files one by one. */
+async function openModel(o: ModelFlags) {
+  const { existsSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const inDir = (name: string) => (o.model && existsSync(join(o.model, name)) ? join(o.model, name) : undefined);
+  const clip = o.clip ?? inDir("clip.safetensors");
+  const adapters = o.adapters ?? inDir("adapters.safetensors");
+  const vocab = o.vocab ?? inDir("bpe_simple_vocab_16e6.txt.gz") ?? inDir("bpe_simple_vocab_16e6.txt");
+  if (!clip || !adapters) {
+    throw new Error(`give --model DIR holding clip.safetensors and adapters.safetensors, or --clip and --adapters${o.model ? ` (${o.model} lacks ${!clip ? "clip.safetensors" : "adapters.safetensors"})` : ""}`);
+  }
+  const imageSize = Number(o.imageSize);
+  if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
+  const levels = o.levels?.split(",").map((v) => Number(v.trim()));
+  if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
+  if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
+  return ClipMPCAD.load({ clip, adapters, vocab, imageSize, levels, normalize: o.normalize as "none" });
+}
+
+function modelOptions(cmd: Command): Command {
+  return cmd
+    .option("--model <dir>", "folder with clip.safetensors, adapters.safetensors and (for zero-shot maps) bpe_simple_vocab_16e6.txt.gz")
+    .option("--clip <file>", "CLIP weights (instead of --model)")
+    .option("--adapters <file>", "ClipMPCAD adapters (instead of --model)")
+    .option("--vocab <file>", "CLIP vocabulary (instead of --model); without it only few-shot maps are made")
+    .option("--image-size <n>", "input image size S", "240")
+    .option("--levels <list>", "adapter levels, comma-separated (default 6,12,18,24)")
+    .option("--normalize <kind>", "none (medical) | imagenet (industrial sets) | clip", "none");
+}
+
+modelOptions(
+  program
+    .command("evaluate")
+    .description("the paper's protocol (spec 8) on a dataset in the MVFA layout: <data>/<dataset>_AD/{valid,test}/{good,Ungood}/img")
+    .requiredOption("--data <root>", "the folder holding <dataset>_AD")
+    .requiredOption("--dataset <name>", "e.g. Brain, Liver, Retina_RESC, Chest, or an MVTec object")
+    .option("--shots <k>", "normal shots from valid/good", "4")
+    .option("--seed <n>", "seed of the shot draw", "0")
+    .option("--few-shot-list <file>", "names of the shots, one per line (instead of a seeded draw)")
+    .option("--class-name <name>", "class name for the prompts (default: the reference's name for the dataset)")
+    .option("--json <file>", "write the metrics and per-image scores as JSON"),
+).action(async (o: ModelFlags & { data: string; dataset: string; shots: string; seed: string; fewShotList?: string; className?: string; json?: string }) => {
+  const shots = Number(o.shots);
+  const model = await openModel(o);
+  try {
+    if (model.canZeroShot) await model.setClass(o.className ?? classNameFor(o.dataset));
+    let last = -1;
+    const r = await evaluateDataset(model, o.data, {
+      name: o.dataset,
+      shots,
+      seed: Number(o.seed),
+      fewShotList: o.fewShotList,
+      onProgress: (done, total, stage) => {
+        const pct = Math.floor((100 * done) / Math.max(total, 1));
+        if (pct !== last && process.stderr.isTTY) process.stderr.write(`\r${stage}: ${done}/${total} (${pct}%)   `);
+        last = pct;
+      },
+    });
+    if (process.stderr.isTTY) process.stderr.write("\n");
+    const pct = (v?: number) => (v === undefined ? "-" : (100 * v).toFixed(2));
+    console.log(`dataset ${r.dataset} (${r.task}), ${r.shots} shots${r.zeroShot ? "" : ", few-shot maps only (no vocabulary: no zero-shot half)"}`);
+    console.log("| image AUROC | image AP | pixel AUROC | pixel AP |");
+    console.log("| --- | --- | --- | --- |");
+    console.log(`| ${pct(r.imageAuroc)} | ${pct(r.imageAp)} | ${pct(r.pixelAuroc)} | ${pct(r.pixelAp)} |`);
+    if (r.task === "classification") console.log("(no masks: image metrics only)");
+    if (o.json) {
+      const { writeFileSync, renameSync } = await import("node:fs");
+      writeFileSync(`${o.json}.tmp`, JSON.stringify(r, null, 2));
+      renameSync(`${o.json}.tmp`, o.json);
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
+modelOptions(
+  program
+    .command("detect")
+    .description("few-shot anomaly detection for one image: score and heatmap overlay")
+    .option("--class <name>", "class name for the zero-shot prompts (needs the vocabulary)")
+    .requiredOption("--normal <files...>", "normal images of the class (the few shots)")
+    .requiredOption("--image <file>", "the image to judge")
+    .option("--out <file>", "heatmap overlay PNG"),
+).action(async (o: ModelFlags & { class?: string; normal: string[]; image: string; out?: string }) => {
+  const model = await openModel(o);
+  try {
+    if (o.class) await model.setClass(o.class);
+    await model.fit(o.normal);
+    const p = await model.predict(o.image);
+    console.log(JSON.stringify({ score: p.score, scoreZero: p.scoreZero, scoreFew: p.scoreFew }));
+    if (o.out) {
+      const { writeFileSync, renameSync } = await import("node:fs");
+      const img = decodeImageFile(o.image);
+      const S = model.imageSize;
+      const { pilBicubicResize } = await import("./image/pil-resize.js");
+      const rgb = pilBicubicResize(img.rgb, img.width, img.height, 3, S, S);
+      writeFileSync(`${o.out}.tmp`, encodePng(heatmapOverlay(rgb, p.map, S), S, S));
+      renameSync(`${o.out}.tmp`, o.out);
+      console.error(`wrote ${o.out}`);
+    }
+  } finally {
+    model.dispose();
+  }
+});
 
 program.parseAsync().catch((e: Error) => {
   console.error(`clipmpcad-gpu: ${e.name === "Error" ? "" : `${e.name}: `}${e.message}`);

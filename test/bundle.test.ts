@@ -65,4 +65,19 @@ describe("bundle", () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/texts.json: expected a JSON array of strings/);
   });
+
+  it("detect scores an image against normal shots and writes a heatmap", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "detect-")), "heat.png");
+    const M = "test/fixtures/model";
+    const r = spawnSync(process.execPath, ["dist/cli.js", "detect", "--clip", `${M}/clip-b.safetensors`, "--adapters", `${M}/adapters-b.safetensors`,
+      "--image-size", "28", "--levels", "2,4", "--normal", `${M}/b-support-0.png`, "--image", `${M}/b-query-0.png`, "--out", out], { encoding: "utf8", timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.scoreZero).toBeNull(); // no vocabulary given: few-shot only
+    expect(Number.isFinite(res.scoreFew) && res.score === res.scoreFew).toBe(true);
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
+    const bad = spawnSync(process.execPath, ["dist/cli.js", "detect", "--model", "/nonexistent", "--normal", "a.png", "--image", "b.png"], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/give --model DIR holding clip.safetensors and adapters.safetensors/);
+  });
 });

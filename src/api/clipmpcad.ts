@@ -144,6 +144,11 @@ export class ClipMPCAD {
     return ClipMPCAD.load({ clip, adapters, imageSize: o.imageSize ?? shape.patch * shape.grid, levels, runtime: o.runtime }, platform);
   }
 
+  /** True when a vocabulary was given: setClass and the zero-shot maps are available. */
+  get canZeroShot(): boolean {
+    return this.tokenizer !== null && this.model.text !== undefined;
+  }
+
   get imageSize(): number {
     return this.model.imageSize;
   }
