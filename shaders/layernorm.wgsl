@@ -1,6 +1,7 @@
 // LayerNorm over the last axis: out = (x - mean) / sqrt(var + eps) * gamma + beta; x and out
 // may be views.
-// One 256-thread workgroup per row; mean first, then the variance of (x - mean) (two passes
+// TPR threads a row (several rows a workgroup when rows are short, see
+// common/workgroup-reduce.wgsl); mean first, then the variance of (x - mean) (two passes
 // over the row, which stays in cache), so large means do not cancel.
 
 struct Params {
@@ -20,22 +21,22 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lix: u32) {
-  let span = row_span(wid, nwg, params.rows, params.cols);
+  let span = row_span(wid, nwg, params.rows, params.cols, lix);
   let row = span.index;
   let valid = span.valid;
   let base = span.base;
   let n = span.n;
   let cols = params.cols;
   var s = 0.0;
-  for (var i = lix; i < n; i += 256u) { s += x[params.offX + base + i]; }
+  for (var i = span.lane; i < n; i += TPR) { s += x[params.offX + base + i]; }
   let mean = wg_sum(s, lix) / f32(cols);
   var q = 0.0;
-  for (var i = lix; i < n; i += 256u) {
+  for (var i = span.lane; i < n; i += TPR) {
     let d = x[params.offX + base + i] - mean;
     q += d * d;
   }
   let inv = inverseSqrt(wg_sum(q, lix) / f32(cols) + params.eps);
-  for (var i = lix; i < n; i += 256u) {
+  for (var i = span.lane; i < n; i += TPR) {
     out[params.offOut + base + i] = (x[params.offX + base + i] - mean) * inv * gamma[i] + beta[i];
   }
 }

@@ -1,6 +1,6 @@
 // Row reductions over the last axis: [rows, cols] -> [rows] (mean, max), and the L2
-// normalisation of each row, x / max(||x||, eps), as torch's F.normalize. One 256-thread
-// workgroup a row.
+// normalisation of each row, x / max(||x||, eps), as torch's F.normalize. One TPR-thread
+// segment of a workgroup a row.
 
 struct Params {
   rows: u32,
@@ -17,44 +17,44 @@ struct Params {
 @compute @workgroup_size(256)
 fn row_mean(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lix: u32) {
-  let span = row_span(wid, nwg, params.rows, params.cols);
+  let span = row_span(wid, nwg, params.rows, params.cols, lix);
   let row = span.index;
   let valid = span.valid;
   let base = span.base;
   let n = span.n;
   var s = 0.0;
-  for (var i = lix; i < n; i += 256u) { s += x[params.offX + base + i]; }
+  for (var i = span.lane; i < n; i += TPR) { s += x[params.offX + base + i]; }
   let total = wg_sum(s, lix);
-  if (valid && lix == 0u) { out[params.offOut + row] = total / f32(params.cols); }
+  if (valid && span.lane == 0u) { out[params.offOut + row] = total / f32(params.cols); }
 }
 
 @compute @workgroup_size(256)
 fn row_max(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lix: u32) {
-  let span = row_span(wid, nwg, params.rows, params.cols);
+  let span = row_span(wid, nwg, params.rows, params.cols, lix);
   let row = span.index;
   let valid = span.valid;
   let base = span.base;
   let n = span.n;
   var m = bitcast<f32>(0xff7fffffu); // -FLT_MAX
-  for (var i = lix; i < n; i += 256u) { m = max(m, x[params.offX + base + i]); }
+  for (var i = span.lane; i < n; i += TPR) { m = max(m, x[params.offX + base + i]); }
   let r = wg_max(m, lix);
-  if (valid && lix == 0u) { out[params.offOut + row] = r; }
+  if (valid && span.lane == 0u) { out[params.offOut + row] = r; }
 }
 
 @compute @workgroup_size(256)
 fn row_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lix: u32) {
-  let span = row_span(wid, nwg, params.rows, params.cols);
+  let span = row_span(wid, nwg, params.rows, params.cols, lix);
   let row = span.index;
   let valid = span.valid;
   let base = span.base;
   let n = span.n;
   var s = 0.0;
-  for (var i = lix; i < n; i += 256u) {
+  for (var i = span.lane; i < n; i += TPR) {
     let v = x[params.offX + base + i];
     s += v * v;
   }
   let inv = 1.0 / max(sqrt(wg_sum(s, lix)), params.eps);
-  for (var i = lix; i < n; i += 256u) { out[params.offOut + base + i] = x[params.offX + base + i] * inv; }
+  for (var i = span.lane; i < n; i += TPR) { out[params.offOut + base + i] = x[params.offX + base + i] * inv; }
 }

@@ -5,7 +5,7 @@ import { ShapeError } from "../runtime/errors.js";
 import { wgsl, type KernelDef } from "../runtime/kernel.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { expectF32, fmt, grid2d } from "./shape-checks.js";
+import { expectF32, fmt, rowLayout } from "./shape-checks.js";
 
 export const layerNormKernel: KernelDef = { name: "layernorm", source: wgsl(reduce, source), offsets: { x: "offX", out: "offOut" } };
 
@@ -24,7 +24,7 @@ export function layerNorm(rt: Runtime, x: Tensor, gamma: Tensor, beta: Tensor, o
     label: `${rows}x${cols}`,
     bindings: { x, gamma, beta, out },
     params: { rows, cols, eps: opts.eps ?? 1e-5 },
-    workgroups: grid2d(rt, rows),
+    ...rowLayout(rt, rows, cols),
   });
   return out;
 }

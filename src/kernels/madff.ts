@@ -21,7 +21,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { scaledSum } from "./elementwise.js";
 import { fftMagnitude } from "./fft.js";
 import { linear } from "./matmul.js";
-import { expectShape, grid2d } from "./shape-checks.js";
+import { expectShape, rowLayout } from "./shape-checks.js";
 
 export const spatialGateKernel: KernelDef = { name: "spatial_gate", source: wgsl(activations, reduce, madffSource), entryPoint: "spatial_gate" };
 export const blockSumKernel: KernelDef = { name: "block_sum", source: blockSumSource, offsets: { src: "offSrc", out: "offOut" } };
@@ -95,7 +95,7 @@ export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights): MadffPai
     label: `2x${R}x${W}`,
     bindings: { stack, gates: w.spatial },
     params: { rows: R, cols: W, itemStride: 4 * n, srcOff: n, dstOff: 2 * n },
-    workgroups: grid2d(rt, 2 * R),
+    ...rowLayout(rt, 2 * R, W),
   });
   const mag = fftMagnitude(rt, x, { label: "madff |dft|" });
   const hf = linear(rt, mag, w.frequency0, { activation: "relu", label: "madff hf" });

@@ -5,7 +5,7 @@ import { ShapeError } from "../runtime/errors.js";
 import { wgsl, type KernelDef } from "../runtime/kernel.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { expectF32, fmt, grid2d } from "./shape-checks.js";
+import { expectF32, fmt, rowLayout } from "./shape-checks.js";
 
 const src = wgsl(common, source);
 const offsets = { x: "offX", out: "offOut" };
@@ -20,7 +20,7 @@ function reduceRows(rt: Runtime, def: KernelDef, x: Tensor, label?: string): Ten
   if (cols === 0) throw new ShapeError(`${def.name}: x ${fmt(x)} has an empty last axis`);
   const rows = x.size / cols;
   const out = rt.empty(x.shape.slice(0, -1), "f32", label ?? def.name);
-  rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, out }, params: { rows, cols, eps: 0 }, workgroups: grid2d(rt, rows) });
+  rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, out }, params: { rows, cols, eps: 0 }, ...rowLayout(rt, rows, cols) });
   return out;
 }
 
@@ -44,6 +44,6 @@ export function rowNormalize(rt: Runtime, x: Tensor, opts: { eps?: number; label
   const rows = cols === 0 ? 0 : x.size / cols;
   const out = opts.out ?? rt.empty(x.shape, "f32", opts.label ?? "normalized");
   if (out.size !== x.size) throw new ShapeError(`${def.name}: out ${fmt(out)} must match x ${fmt(x)}`);
-  rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, out }, params: { rows, cols, eps: opts.eps ?? 1e-12 }, workgroups: grid2d(rt, rows) });
+  rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, out }, params: { rows, cols, eps: opts.eps ?? 1e-12 }, ...rowLayout(rt, rows, cols) });
   return out;
 }

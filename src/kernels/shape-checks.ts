@@ -30,3 +30,13 @@ export function grid2d(rt: Runtime, count: number): [number, number] {
   const y = Math.ceil(count / max);
   return [Math.ceil(count / y), y];
 }
+
+/**
+ * Threads per row for the row kernels (a power of two, about 4 values a thread, at most a
+ * 256-thread workgroup) and the 2-D grid that covers `rows` rows with 256 / tpr rows a group.
+ */
+export function rowLayout(rt: Runtime, rows: number, cols: number): { constants: { TPR: number }; workgroups: [number, number] } {
+  let tpr = 1;
+  while (tpr < 256 && tpr * 4 < cols) tpr *= 2;
+  return { constants: { TPR: tpr }, workgroups: grid2d(rt, Math.ceil(rows / (256 / tpr))) };
+}

@@ -5,7 +5,7 @@ import { ShapeError } from "../runtime/errors.js";
 import { wgsl, type KernelDef } from "../runtime/kernel.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { expectF32, fmt, grid2d } from "./shape-checks.js";
+import { expectF32, fmt, rowLayout } from "./shape-checks.js";
 
 export const softmaxKernel: KernelDef = { name: "softmax", source: wgsl(reduce, source) };
 
@@ -21,7 +21,7 @@ export function softmax(rt: Runtime, x: Tensor, opts: { scale?: number; out?: Te
     label: `${rows}x${cols}`,
     bindings: { x, out },
     params: { rows, cols, scale: opts.scale ?? 1 },
-    workgroups: grid2d(rt, rows),
+    ...rowLayout(rt, rows, cols),
   });
   return out;
 }
