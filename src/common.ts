@@ -16,7 +16,7 @@ export { adapterLevels, loadAdapterPair } from "./model/adapter-weights.js";
 export { ClipMPCADModel, DEFAULT_LEVELS, DEFAULT_IMAGE_SIZE, type ModelOptions, type MemoryBank, type HeadOutputs } from "./model/clipmpcad-model.js";
 export { VisionTower, type VisionOutput } from "./model/vision-tower.js";
 export { TextTower } from "./model/text-tower.js";
-export { ClipMPCAD, browserPlatform, setDefaultPlatform, type LoadOptions, type Prediction, type ImageInput, type Source, type RgbPixels, type Platform } from "./api/clipmpcad.js";
+export { ClipMPCAD, browserPlatform, setDefaultPlatform, f1Threshold, type Calibration, type LoadOptions, type Prediction, type ImageInput, type Source, type RgbPixels, type Platform } from "./api/clipmpcad.js";
 export { randomCheckpoints, type RandomClipShape } from "./model/random-checkpoint.js";
 export { auroc, averagePrecision, minMaxNormalize, MetricError } from "./eval/metrics.js";
 export { syntheticImage, syntheticSet, type SyntheticImage } from "./eval/synthetic.js";

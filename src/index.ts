@@ -11,7 +11,7 @@ export { openSafetensors, saveSafetensors, fileSource } from "./model/safetensor
 export { decodeImage, decodeImageFile, ImageDecodeError, type RgbImage } from "./image/decode-node.js";
 export { runTrace, writeTrace, loadImages, type TraceOptions } from "./model/trace.js";
 export { encodePng } from "./image/decode-node.js";
-export { nodePlatform } from "./api/platform-node.js";
+export { nodePlatform, saveDetectorFile } from "./api/platform-node.js";
 import { setDefaultPlatform } from "./api/clipmpcad.js";
 import { nodePlatform } from "./api/platform-node.js";
 setDefaultPlatform(nodePlatform);

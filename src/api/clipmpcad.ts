@@ -6,7 +6,7 @@
 import { NORMALIZATIONS, preprocessImage, type Normalization } from "../kernels/pil-resize.js";
 import { ClipMPCADModel, type MemoryBank } from "../model/clipmpcad-model.js";
 import { randomCheckpoints, type RandomClipShape } from "../model/random-checkpoint.js";
-import { blobSource, bytesSource, SafetensorsFile, urlSource, type ByteSource } from "../model/safetensors.js";
+import { blobSource, bytesSource, encodeSafetensors, SafetensorsFile, urlSource, type ByteSource, type WritableTensor } from "../model/safetensors.js";
 import { ShapeError } from "../runtime/errors.js";
 import { createRuntime, type Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -70,6 +70,8 @@ export function fromRgba(data: ArrayLike<number>, width: number, height: number)
   return { width, height, rgb };
 }
 
+const DETECTOR_FORMAT = "clipmpcad-gpu detector v1";
+
 let defaultPlatform: Platform = browserPlatform;
 export function setDefaultPlatform(p: Platform): void {
   defaultPlatform = p;
@@ -89,6 +91,14 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface Calibration {
+  threshold: number;
+  /** "fpr": the (1 - targetFpr) quantile of normal scores; "f1": the F1-maximising threshold. */
+  rule: "fpr" | "f1";
+  /** F1 at the threshold (labelled calibration only). */
+  f1?: number;
+}
+
 export interface Prediction {
   /** 0.5 scoreZero + 0.5 scoreFew (scoreFew alone without text features). */
   score: number;
@@ -98,12 +108,16 @@ export interface Prediction {
   map: Float32Array;
   mapZero: Float32Array | null;
   mapFew: Float32Array;
+  /** score > threshold, once calibrate() has set one. */
+  isAnomalous?: boolean;
 }
 
 export class ClipMPCAD {
   private textFeatures: Tensor<"f32"> | null = null;
   private memory: MemoryBank | null = null;
   className: string | null = null;
+  /** Score above which predict() calls an image anomalous (set by calibrate). */
+  threshold: number | null = null;
 
   private constructor(
     readonly runtime: Runtime,
@@ -218,13 +232,108 @@ export class ClipMPCAD {
         const mapZero = h.segMapZero ? await h.segMapZero.read() : null;
         const scoreZero = h.detScoreZero ? (await h.detScoreZero.read())[0] : null;
         const map = mapZero ? mapFew.map((v2, k) => 0.5 * mapZero[k] + 0.5 * v2) : mapFew;
-        out.push({ score: scoreZero === null ? scoreFew : 0.5 * scoreZero + 0.5 * scoreFew, scoreZero, scoreFew, map, mapZero, mapFew });
+        const score = scoreZero === null ? scoreFew : 0.5 * scoreZero + 0.5 * scoreFew;
+        const p: Prediction = { score, scoreZero, scoreFew, map, mapZero, mapFew };
+        if (this.threshold !== null) p.isAnomalous = score > this.threshold;
+        out.push(p);
         for (const t of [...seg, ...det, ...Object.values(h)]) t?.dispose();
       }
     } finally {
       for (const t of [...v.seg, ...v.det]) t.dispose();
     }
     return out;
+  }
+
+  /**
+   * Sets the decision threshold. From normal images alone (not the support shots): the
+   * (1 - targetFpr) quantile of their scores, so about targetFpr of normal images are
+   * flagged. With anomalous images too: the threshold that maximises F1.
+   */
+  async calibrate(normal: ImageInput[], opts: { targetFpr?: number; anomalous?: ImageInput[] } = {}): Promise<Calibration> {
+    if (normal.length === 0) throw new ShapeError("calibrate needs normal images (other than the support shots)");
+    const ns = (await this.predictBatch(normal)).map((p) => p.score);
+    let cal: Calibration;
+    if (opts.anomalous && opts.anomalous.length > 0) {
+      const as = (await this.predictBatch(opts.anomalous)).map((p) => p.score);
+      cal = f1Threshold(ns, as);
+    } else {
+      const fpr = opts.targetFpr ?? 0.05;
+      if (!(fpr >= 0 && fpr < 1)) throw new ShapeError(`targetFpr must be in [0, 1), not ${fpr}`);
+      const sorted = ns.slice().sort((a, b) => a - b);
+      // the smallest threshold with at most fpr of the normal scores strictly above it
+      const k = Math.min(sorted.length - 1, Math.ceil((1 - fpr) * sorted.length) - 1);
+      cal = { threshold: sorted[Math.max(0, k)], rule: "fpr" };
+    }
+    this.threshold = cal.threshold;
+    return cal;
+  }
+
+  /**
+   * A detector file (safetensors): the memory bank, the text features, the calibration and
+   * the preprocessing settings. A deployment loads it with the vision weights and adapters
+   * only (`ClipMPCAD.loadDetector`), no text encoder or tokenizer.
+   */
+  async saveDetector(): Promise<Uint8Array> {
+    if (!this.memory) throw new ShapeError("saveDetector needs a memory bank: call fit(normalImages) first");
+    const tensors: Record<string, WritableTensor> = {};
+    const E = this.model.config.embed;
+    for (const [kind, list] of [["seg", this.memory.seg], ["det", this.memory.det]] as const) {
+      for (let j = 0; j < list.length; j++) tensors[`memory.${kind}.${j}`] = { shape: [list[j].size / E, E], data: (await list[j].read()) as Float32Array };
+    }
+    if (this.textFeatures) tensors.text_features = { shape: [E, 2], data: (await this.textFeatures.read()) as Float32Array };
+    const meta = {
+      format: DETECTOR_FORMAT,
+      imageSize: this.imageSize,
+      levels: [...this.model.levels],
+      normalization: this.normalization,
+      threshold: this.threshold,
+      className: this.className,
+      shots: this.memory.shots,
+      weights: this.model.weights.fingerprint,
+    };
+    return encodeSafetensors(tensors, { detector: JSON.stringify(meta) });
+  }
+
+  /** A detector saved by saveDetector, with the vision weights and adapters it was made with. */
+  static async loadDetector(o: { clip: Source; adapters: Source; detector: Source; device?: GPUDevice; runtime?: Runtime }, platform: Platform = defaultPlatform): Promise<ClipMPCAD> {
+    const file = await SafetensorsFile.open(await platform.source(o.detector));
+    let meta: { format?: string; imageSize: number; levels: number[]; normalization: Normalization; threshold: number | null; className: string | null; shots: number; weights: string };
+    try {
+      meta = JSON.parse(file.metadata.detector ?? "{}");
+    } catch {
+      throw new ShapeError(`${file.source.name}: the detector metadata is not valid JSON`);
+    }
+    if (meta.format !== DETECTOR_FORMAT) throw new ShapeError(`${file.source.name}: not a clipmpcad-gpu detector file (saveDetector writes them)`);
+    const det = await ClipMPCAD.load({ clip: o.clip, adapters: o.adapters, imageSize: meta.imageSize, levels: meta.levels, normalize: meta.normalization, device: o.device, runtime: o.runtime }, platform);
+    try {
+      // the fingerprint covers the vision side, which both loads read
+      if (det.model.weights.fingerprint !== meta.weights) {
+        throw new ShapeError(`${file.source.name} was built with other CLIP weights than ${String(o.clip)}; load the weights it was made with`);
+      }
+      const rt = det.runtime;
+      const E = det.model.config.embed;
+      const load = async (name: string, cols = E) => {
+        const info = file.info(name);
+        const ok = info.shape.length === 2 && (name === "text_features" ? info.shape[0] === E && info.shape[1] === 2 : info.shape[1] === cols);
+        if (!ok) throw new ShapeError(`${file.source.name}: ${name} has shape [${info.shape.join(", ")}], which does not fit the model's embedding width ${E}`);
+        return rt.tensor(await file.read(name), info.shape, "f32", name);
+      };
+      const seg: Tensor<"f32">[] = [];
+      const detTokens: Tensor<"f32">[] = [];
+      for (let j = 0; j < meta.levels.length; j++) {
+        seg.push(await load(`memory.seg.${j}`));
+        detTokens.push(await load(`memory.det.${j}`));
+      }
+      det.memory = { seg, det: detTokens, shots: meta.shots };
+      if (file.has("text_features")) det.textFeatures = await load("text_features");
+      det.threshold = meta.threshold;
+      det.className = meta.className;
+      await file.close();
+      return det;
+    } catch (e) {
+      det.dispose();
+      throw e;
+    }
   }
 
   private disposeMemory(): void {
@@ -238,4 +347,22 @@ export class ClipMPCAD {
     this.model.dispose();
     if (this.ownsRuntime) this.runtime.dispose();
   }
+}
+
+/** The threshold maximising F1 (anomalous = positive), over every distinct score. */
+export function f1Threshold(normal: number[], anomalous: number[]): Calibration {
+  const all = [...normal.map((s) => [s, 0] as const), ...anomalous.map((s) => [s, 1] as const)].sort((a, b) => b[0] - a[0]);
+  let tp = 0;
+  let fp = 0;
+  let best: Calibration = { threshold: Infinity, rule: "f1", f1: 0 };
+  for (let i = 0; i < all.length; i++) {
+    if (all[i][1]) tp++;
+    else fp++;
+    if (i + 1 < all.length && all[i + 1][0] === all[i][0]) continue; // one threshold per distinct score
+    const f1 = (2 * tp) / (2 * tp + fp + (anomalous.length - tp));
+    // flag scores >= this one: the threshold sits just below it
+    const next = i + 1 < all.length ? all[i + 1][0] : -Infinity;
+    if (f1 > best.f1!) best = { threshold: Number.isFinite(next) ? (all[i][0] + next) / 2 : all[i][0] - 1, rule: "f1", f1 };
+  }
+  return best;
 }

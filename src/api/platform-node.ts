@@ -22,3 +22,10 @@ export const nodePlatform: Platform = {
     return fromRgba(img.data, img.width, img.height);
   },
 };
+
+/** Writes a detector file (ClipMPCAD.saveDetector) atomically: a temporary file, then a rename. */
+export async function saveDetectorFile(det: { saveDetector(): Promise<Uint8Array> }, path: string): Promise<void> {
+  const { rename, writeFile } = await import("node:fs/promises");
+  await writeFile(`${path}.tmp`, await det.saveDetector());
+  await rename(`${path}.tmp`, path);
+}

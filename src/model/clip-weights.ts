@@ -60,8 +60,10 @@ export interface ClipWeights {
   vision: VisionWeights;
   /** Absent when loaded with `text: false` (a deployment that has its text features). */
   text?: TextWeights;
-  /** A fingerprint of the file (size and header), for caching text features. */
+  /** SHA-256 of the file's size, header and a sample of the vision weights' values. */
   fingerprint: string;
+  /** The same with a sample of the text weights too (keys the text-feature cache). */
+  textFingerprint?: string;
 }
 
 /** Optional Hugging Face config.json values. */
@@ -233,7 +235,10 @@ export async function loadClipWeights(rt: Runtime, file: SafetensorsFile, opts: 
     vision.blocks.push(oa ? await openaiBlock(u, `${vb}transformer.resblocks.${i}.`, v) : await hfBlock(u, `${vb}encoder.layers.${i}.`, v));
     tick();
   }
+  const header = [...file.tensors.values()].map((t) => `${t.name}:${t.dtype}:${t.shape}:${t.offset}`).join(";");
+  const fingerprint = await digest(`${file.source.size}|${header}|${u.samples.join(",")}`);
   let text: TextWeights | undefined;
+  let textFingerprint: string | undefined;
   if (wantText) {
     const t = config.text;
     text = {
@@ -248,10 +253,9 @@ export async function loadClipWeights(rt: Runtime, file: SafetensorsFile, opts: 
       text.blocks.push(oa ? await openaiBlock(u, `transformer.resblocks.${i}.`, t) : await hfBlock(u, `text_model.encoder.layers.${i}.`, t));
       tick();
     }
+    textFingerprint = await digest(`${fingerprint}|${u.samples.join(",")}`);
   }
-  const header = [...file.tensors.values()].map((t) => `${t.name}:${t.dtype}:${t.shape}:${t.offset}`).join(";");
-  const fingerprint = await digest(`${file.source.size}|${header}|${u.samples.join(",")}`);
-  return { config, vision, text, fingerprint };
+  return { config, vision, text, fingerprint, textFingerprint };
 }
 
 /** Every GPU tensor of the weights, for dispose(). */

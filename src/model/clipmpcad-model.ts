@@ -106,7 +106,7 @@ export class ClipMPCADModel {
   async textFeatures(tokenizer: ClipTokenizer, className: string, promptSet?: PromptSet): Promise<Tensor<"f32">> {
     if (!this.text) throw new ShapeError("this model was loaded without its text tower: load text features from a detector file, or load the text weights");
     const sentences = ensembleSentences(className, promptSet);
-    const key = await textFeatureKey(`${this.weights.fingerprint}|${this.activation}`, className, sentences);
+    const key = await textFeatureKey(`${this.weights.textFingerprint ?? this.weights.fingerprint}|${this.activation}`, className, sentences);
     const hit = this.textCache.get(key);
     if (hit) return this.rt.tensor(hit.data, hit.shape, "f32", "text_features");
     const tf = this.text.features(tokenizer, sentences);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { ClipMPCAD, f1Threshold, randomCheckpoints, syntheticSet } from "../src/index.js";
+import { gpu } from "./helpers/gpu.js";
+
+const SIZE = 32;
+const shape = { width: 64, layers: 2, embed: 32, patch: 8, grid: 4, levels: 2 };
+
+describe("ClipMPCAD API", () => {
+  it("fit, predict, calibrate (FPR and F1), save and load a detector that predicts the same", async () => {
+    const rt = await gpu();
+    const { clip, adapters } = randomCheckpoints(shape, 5);
+    const det = await ClipMPCAD.load({ clip, adapters, imageSize: SIZE, levels: [1, 2], runtime: rt });
+    const set = syntheticSet(SIZE, 3, 4, 9);
+    const px = (s: { rgb: Uint8Array }) => ({ width: SIZE, height: SIZE, rgb: s.rgb });
+    await expect(det.predict(px(set.test[0]))).rejects.toThrow(/call fit\(normalImages\) before predict/);
+    await det.fit(set.support.map(px));
+    const normals = set.test.filter((t) => !t.anomalous).map(px);
+    const bad = set.test.filter((t) => t.anomalous).map(px);
+    const fpr = await det.calibrate(normals, { targetFpr: 0.25 });
+    const nScores = (await det.predictBatch(normals)).map((p) => p.score);
+    expect(nScores.filter((s) => s > fpr.threshold).length).toBeLessThanOrEqual(1); // 25% of 4
+    const f1 = await det.calibrate(normals, { anomalous: bad });
+    expect(f1.rule).toBe("f1");
+    const preds = await det.predictBatch([...normals, ...bad]);
+    expect(preds.every((p) => typeof p.isAnomalous === "boolean")).toBe(true);
+    const bytes = await det.saveDetector();
+    const again = await ClipMPCAD.loadDetector({ clip, adapters, detector: bytes, runtime: rt });
+    expect(again.threshold).toBe(det.threshold);
+    const p2 = await again.predictBatch([...normals, ...bad]);
+    p2.forEach((p, i) => {
+      expect(p.score).toBe(preds[i].score);
+      expect(p.isAnomalous).toBe(preds[i].isAnomalous);
+    });
+    const other = randomCheckpoints(shape, 6);
+    await expect(ClipMPCAD.loadDetector({ clip: other.clip, adapters, detector: bytes, runtime: rt })).rejects.toThrow(/was built with other CLIP weights/);
+    again.dispose();
+    det.dispose();
+  });
+
+  it("F1-max picks the threshold that separates best", () => {
+    const t = f1Threshold([0.1, 0.2, 0.3], [0.25, 0.8, 0.9]);
+    expect(t.f1).toBeCloseTo(2 * 3 / (2 * 3 + 1), 10); // flag >= 0.25: tp 3, fp 1 (0.3)
+    expect(t.threshold).toBeGreaterThan(0.2);
+    expect(t.threshold).toBeLessThan(0.25);
+  });
+});
