@@ -193,9 +193,9 @@ modelOptions(
     if (process.stderr.isTTY) process.stderr.write("\n");
     const pct = (v?: number) => (v === undefined ? "-" : (100 * v).toFixed(2));
     console.log(`dataset ${r.dataset} (${r.task}), ${r.shots} shots${r.zeroShot ? "" : ", few-shot maps only (no vocabulary: no zero-shot half)"}`);
-    console.log("| image AUROC | image AP | pixel AUROC | pixel AP |");
-    console.log("| --- | --- | --- | --- |");
-    console.log(`| ${pct(r.imageAuroc)} | ${pct(r.imageAp)} | ${pct(r.pixelAuroc)} | ${pct(r.pixelAp)} |`);
+    console.log("| image AUROC | image AP | pixel AUROC | pixel AP | PRO (30% FPR) |");
+    console.log("| --- | --- | --- | --- | --- |");
+    console.log(`| ${pct(r.imageAuroc)} | ${pct(r.imageAp)} | ${pct(r.pixelAuroc)} | ${pct(r.pixelAp)} | ${pct(r.pro)} |`);
     if (r.task === "classification") console.log("(no masks: image metrics only)");
     if (o.json) {
       const { writeFileSync, renameSync } = await import("node:fs");

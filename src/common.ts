@@ -18,6 +18,6 @@ export { VisionTower, type VisionOutput } from "./model/vision-tower.js";
 export { TextTower } from "./model/text-tower.js";
 export { ClipMPCAD, browserPlatform, setDefaultPlatform, f1Threshold, type Calibration, type LoadOptions, type Prediction, type ImageInput, type Source, type RgbPixels, type Platform } from "./api/clipmpcad.js";
 export { randomCheckpoints, type RandomClipShape } from "./model/random-checkpoint.js";
-export { auroc, averagePrecision, minMaxNormalize, MetricError } from "./eval/metrics.js";
+export { auroc, averagePrecision, minMaxNormalize, labelRegions, perRegionOverlap, MetricError } from "./eval/metrics.js";
 export { syntheticImage, syntheticSet, type SyntheticImage } from "./eval/synthetic.js";
 export { heatmapOverlay, gaussianBlur, jet, type HeatmapOptions } from "./image/heatmap.js";

@@ -38,3 +38,29 @@ describe("metrics", () => {
     expect(Array.from(minMaxNormalize(Float32Array.from([2, 4, 3])))).toEqual([0, 1, 0.5]);
   });
 });
+
+describe("per-region overlap", () => {
+  it("labels 8-connected regions", async () => {
+    const { labelRegions } = await import("../src/index.js");
+    // two regions: a diagonal pair (one region with 8-connectivity) and a lone pixel
+    const m = [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+    expect(labelRegions(m, 4, 4).count).toBe(2);
+  });
+
+  it("is 1 for a perfect map, the mean covered fraction for a partial one", async () => {
+    const { perRegionOverlap } = await import("../src/index.js");
+    const W = 8;
+    const mask = new Uint8Array(W * W);
+    for (let y = 1; y < 3; y++) for (let x = 1; x < 5; x++) mask[y * W + x] = 1; // region of 8
+    mask[6 * W + 6] = 1; // region of 1
+    const perfect = Float32Array.from(mask, (v) => v);
+    expect(perRegionOverlap([perfect], [mask], W, W)).toBeCloseTo(1, 10);
+    // half of the big region scores 1, the rest of the image 0 (ties at 0 reach FPR 1 at once)
+    const half = new Float32Array(W * W);
+    for (let x = 1; x < 5; x++) half[1 * W + x] = 1;
+    // PRO is 0.25 at FPR 0 (half of one region, none of the other); the next threshold turns
+    // every pixel on (FPR 1, PRO 1); the curve is linear between, 0.475 at FPR 0.3, so the
+    // normalised area is (0.25 + 0.475) / 2
+    expect(perRegionOverlap([half], [mask], W, W)).toBeCloseTo(0.3625, 10);
+  });
+});

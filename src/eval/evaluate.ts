@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ClipMPCAD } from "../api/clipmpcad.js";
 import { decodeImageFile } from "../image/decode-node.js";
-import { auroc, averagePrecision, minMaxNormalize } from "./metrics.js";
+import { auroc, averagePrecision, minMaxNormalize, perRegionOverlap } from "./metrics.js";
 
 export class DatasetError extends Error {
   override name = "DatasetError";
@@ -48,6 +48,8 @@ export interface EvaluateResult {
   imageAp: number;
   pixelAuroc?: number;
   pixelAp?: number;
+  /** Per-region overlap up to 30% FPR (segmentation sets). */
+  pro?: number;
   /** False when the model has no text features (few-shot half only). */
   zeroShot: boolean;
   images: ImageResult[];
@@ -150,6 +152,8 @@ export async function evaluateDataset(model: ClipMPCAD, root: string, o: Evaluat
     });
     result.pixelAuroc = auroc(combined, masks);
     result.pixelAp = averagePrecision(combined, masks);
+    const per = (a: Float32Array | Uint8Array, i: number) => a.subarray(i * S * S, (i + 1) * S * S);
+    result.pro = perRegionOverlap(tests.map((_, i) => per(combined, i) as Float32Array), tests.map((_, i) => per(masks, i) as Uint8Array), S, S);
   } else {
     scores = Array.from(combine(scoreZero, scoreFew));
   }
