@@ -5,7 +5,8 @@
  * Segmentation sets (masks present): seg_map_zero and seg_map_few are each min-max normalised
  * over the whole test set, combined 0.5/0.5; pixel AUROC over every pixel; image AUROC from
  * each image's max. Classification sets: det_score_zero and det_score_few min-max normalised
- * over the test set, combined 0.5/0.5, image AUROC. Without text features (no vocabulary)
+ * over the test set, combined 0.5/0.5, image AUROC. Image/pixel AP and the per-region
+ * overlap (PRO, to 30% FPR) are reported too. Without text features (no vocabulary)
  * the few-shot half stands alone, and the result says so. Node only (reads folders).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
