@@ -6,6 +6,7 @@
 //   (common/gemm-tile.wgsl), keeps a running max per query, reduces it over its 16 column
 //   threads and writes one partial max per (chunk, query).
 // nearest_finalize: d(q) = 1 - max over chunks of the partials, written at out + offOut.
+// A bank given in parts (views, e.g. all shots but one) fills one partial buffer part by part.
 
 struct Params {
   Nq: u32,
@@ -16,6 +17,7 @@ struct Params {
   offQ: u32,
   offM: u32,
   offOut: u32,
+  chunkBase: u32, // first row of `partial` this memory part writes (several parts: one bank)
 }
 
 @group(0) @binding(0) var<storage, read> queries: array<f32>;
@@ -75,7 +77,7 @@ fn nearest_partial(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgr
       let r = ty + 16u * i;
       var m = NEG;
       for (var c = 0u; c < 16u; c++) { m = max(m, tileA[r * 16u + c]); }
-      if (row0 + r < params.Nq) { partial[chunk * params.Nq + row0 + r] = m; }
+      if (row0 + r < params.Nq) { partial[(params.chunkBase + chunk) * params.Nq + row0 + r] = m; }
     }
   }
 }

@@ -23,6 +23,10 @@ describe("ClipMPCAD API", () => {
     expect(f1.rule).toBe("f1");
     const preds = await det.predictBatch([...normals, ...bad]);
     expect(preds.every((p) => typeof p.isAnomalous === "boolean")).toBe(true);
+    // 3 shots: leave-one-out statistics give z-scored maps; defects stand out more than normals
+    expect(det.supportStats!.std).toBeGreaterThan(0);
+    const z = preds.map((p) => p.scoreScaled!);
+    expect(Math.max(...z.slice(0, 4))).toBeLessThan(Math.max(...z.slice(4)));
     const bytes = await det.saveDetector();
     const again = await ClipMPCAD.loadDetector({ clip, adapters, detector: bytes, runtime: rt });
     expect(again.threshold).toBe(det.threshold);
@@ -34,6 +38,26 @@ describe("ClipMPCAD API", () => {
     const other = randomCheckpoints(shape, 6);
     await expect(ClipMPCAD.loadDetector({ clip: other.clip, adapters, detector: bytes, runtime: rt })).rejects.toThrow(/was built with other CLIP weights/);
     again.dispose();
+    det.dispose();
+  });
+
+  it("leave-one-out support maps equal predicting each shot against the other shots' bank", async () => {
+    const rt = await gpu();
+    const { clip, adapters } = randomCheckpoints(shape, 7);
+    const det = await ClipMPCAD.load({ clip, adapters, imageSize: SIZE, levels: [1, 2], runtime: rt });
+    const set = syntheticSet(SIZE, 2, 1, 11);
+    const imgs = await det.images(set.support.map((s) => ({ width: SIZE, height: SIZE, rgb: s.rgb })));
+    const both = det.model.buildMemory(imgs);
+    const loo = await det.model.leaveOneOutMaps(both).read();
+    const shot1 = imgs.slice(1, 1);
+    const onlyOne = det.model.buildMemory(shot1);
+    const shot0 = imgs.slice(0, 1);
+    const v = det.model.forward(shot0);
+    const seg = v.seg.map((t) => t.at(0));
+    const detT = v.det.map((t) => t.at(0));
+    const h = det.model.heads(seg, detT, null, onlyOne);
+    expect(Array.from(await h.segMapFew.read())).toEqual(Array.from(loo.subarray(0, SIZE * SIZE)));
+    for (const t of [imgs, shot1, shot0, ...seg, ...detT, ...v.seg, ...v.det, ...both.seg, ...both.det, ...onlyOne.seg, ...onlyOne.det, h.segMapFew, h.detScoreFew]) t.dispose();
     det.dispose();
   });
 

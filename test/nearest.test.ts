@@ -44,6 +44,20 @@ describe("memory-bank nearest neighbour", () => {
     });
   }
 
+  it("takes the bank in parts (views): the minimum over all of them", async () => {
+    const rt = await gpu();
+    const [Nq, Nm, E] = [9, 300, 16];
+    const q = randArray(Nq * E, 41);
+    const m = randArray(Nm * E, 42);
+    const [tq, tm] = [rowNormalize(rt, rt.tensor(q, [Nq, E]), { eps: 1e-8 }), rowNormalize(rt, rt.tensor(m, [Nm, E]), { eps: 1e-8 })];
+    const parts = [tm.view([100, E], 0), tm.view([0, E], 0), tm.view([200, E], 100 * E)];
+    const whole = await nearestDistance(rt, tq, tm).read();
+    expect(Array.from(await nearestDistance(rt, tq, parts).read())).toEqual(Array.from(whole));
+    // leaving a part out changes the result to that of the rest alone
+    allclose(await nearestDistance(rt, tq, parts[2]).read(), nearestRef(q, Nq, m.subarray(100 * E), 200, E), { atol: 1e-6, rtol: 0 });
+    for (const t of [tq, tm, ...parts]) t.dispose();
+  });
+
   it("writes into a view and refuses mismatched widths or an empty bank", async () => {
     const rt = await gpu();
     const q = rt.tensor(randArray(4 * 8, 3), [4, 8]);

@@ -110,6 +110,13 @@ export interface Prediction {
   mapFew: Float32Array;
   /** score > threshold, once calibrate() has set one. */
   isAnomalous?: boolean;
+  /**
+   * Non-transductive versions (no test set needed), with 2 or more support shots: the
+   * few-shot map as a z-score against the support's own leave-one-out maps,
+   * (mapFew - mean) / std, and its maximum as the image score.
+   */
+  mapScaled?: Float32Array;
+  scoreScaled?: number;
 }
 
 export class ClipMPCAD {
@@ -118,6 +125,8 @@ export class ClipMPCAD {
   className: string | null = null;
   /** Score above which predict() calls an image anomalous (set by calibrate). */
   threshold: number | null = null;
+  /** Mean and standard deviation of the support shots' leave-one-out few-shot maps (k >= 2). */
+  supportStats: { mean: number; std: number } | null = null;
 
   private constructor(
     readonly runtime: Runtime,
@@ -203,6 +212,18 @@ export class ClipMPCAD {
     opts.signal?.throwIfAborted();
     const memory = this.model.buildMemory(support);
     support.dispose();
+    this.supportStats = null;
+    if (memory.shots >= 2) {
+      const loo = this.model.leaveOneOutMaps(memory);
+      const v = await loo.read();
+      loo.dispose();
+      let mean = 0;
+      for (const x of v) mean += x;
+      mean /= v.length;
+      let q = 0;
+      for (const x of v) q += (x - mean) ** 2;
+      this.supportStats = { mean, std: Math.sqrt(q / v.length) || 1 };
+    }
     await this.runtime.sync();
     opts.onProgress?.(normalImages.length, normalImages.length);
     this.disposeMemory();
@@ -234,6 +255,13 @@ export class ClipMPCAD {
         const map = mapZero ? mapFew.map((v2, k) => 0.5 * mapZero[k] + 0.5 * v2) : mapFew;
         const score = scoreZero === null ? scoreFew : 0.5 * scoreZero + 0.5 * scoreFew;
         const p: Prediction = { score, scoreZero, scoreFew, map, mapZero, mapFew };
+        if (this.supportStats) {
+          const { mean, std } = this.supportStats;
+          p.mapScaled = mapFew.map((x) => (x - mean) / std);
+          let m = -Infinity;
+          for (const x of p.mapScaled) m = Math.max(m, x);
+          p.scoreScaled = m;
+        }
         if (this.threshold !== null) p.isAnomalous = score > this.threshold;
         out.push(p);
         for (const t of [...seg, ...det, ...Object.values(h)]) t?.dispose();

@@ -20,30 +20,54 @@ const TILE = 64;
 /** Enough workgroups to fill a large GPU even for one image's queries. */
 const TARGET_WORKGROUPS = 512;
 
-/** Distances [Nq] (or into `out`, a view). Both inputs must already be L2-normalised. */
-export function nearestDistance(rt: Runtime, queries: Tensor, memory: Tensor, opts: { out?: Tensor<"f32">; label?: string } = {}): Tensor<"f32"> {
+/**
+ * Distances [Nq] (or into `out`, a view). Both inputs must already be L2-normalised. The
+ * memory may be given in parts (views into one bank): the minimum runs over all of them.
+ */
+export function nearestDistance(rt: Runtime, queries: Tensor, memory: Tensor | Tensor[], opts: { out?: Tensor<"f32">; label?: string } = {}): Tensor<"f32"> {
   const k = "nearest";
+  const parts = (Array.isArray(memory) ? memory : [memory]).filter((m) => m.size > 0);
   expectF32(k, queries, "queries");
-  expectF32(k, memory, "memory");
   const E = queries.shape[queries.shape.length - 1];
-  if (memory.shape[memory.shape.length - 1] !== E || E === 0) {
-    throw new ShapeError(`${k}: queries ${fmt(queries)} and memory ${fmt(memory)} must share their last axis`);
+  for (const m of parts) {
+    expectF32(k, m, "memory");
+    if (m.shape[m.shape.length - 1] !== E || E === 0) {
+      throw new ShapeError(`${k}: queries ${fmt(queries)} and memory ${fmt(m)} must share their last axis`);
+    }
   }
   const Nq = queries.size / E;
-  const Nm = memory.size / E;
-  if (Nm === 0) throw new ShapeError(`${k}: the memory bank ${fmt(memory)} is empty; fit normal images first`);
+  if (parts.length === 0) {
+    const first = Array.isArray(memory) ? memory[0] : memory;
+    throw new ShapeError(`${k}: the memory bank${first ? ` ${fmt(first)}` : ""} is empty; fit normal images first`);
+  }
   const queryTiles = Math.ceil(Nq / TILE);
-  const memTiles = Math.ceil(Nm / TILE);
-  const chunks = Math.max(1, Math.min(memTiles, Math.ceil(TARGET_WORKGROUPS / queryTiles), rt.maxWorkgroupsPerDimension));
-  const tilesPerChunk = Math.ceil(memTiles / chunks);
-  const usedChunks = Math.ceil(memTiles / tilesPerChunk);
+  const plans = parts.map((m) => {
+    const Nm = m.size / E;
+    const memTiles = Math.ceil(Nm / TILE);
+    const chunks = Math.max(1, Math.min(memTiles, Math.ceil(TARGET_WORKGROUPS / queryTiles / parts.length), rt.maxWorkgroupsPerDimension));
+    const tilesPerChunk = Math.ceil(memTiles / chunks);
+    return { m, Nm, tilesPerChunk, chunks: Math.ceil(memTiles / tilesPerChunk) };
+  });
+  const total = plans.reduce((a, p) => a + p.chunks, 0);
   const out = opts.out ?? rt.empty(queries.shape.slice(0, -1), "f32", opts.label ?? "nearest distance");
   if (out.size !== Nq) throw new ShapeError(`${k}: out ${fmt(out)} must have ${Nq} elements`);
-  const partial = rt.empty([usedChunks, Nq], "f32", "nearest partial");
-  const params = { Nq, Nm, E, chunks: usedChunks, tilesPerChunk };
-  const label = `${Nq}x${E} vs ${Nm}`;
-  rt.dispatch(nearestPartialKernel, { label, bindings: { queries, memory, partial }, params, workgroups: [usedChunks, queryTiles] });
-  rt.dispatch(nearestFinalizeKernel, { label, bindings: { partial, out }, params, workgroups: [Math.min(4096, Math.ceil(Nq / 256))] });
+  const partial = rt.empty([total, Nq], "f32", "nearest partial");
+  let chunkBase = 0;
+  for (const p of plans) {
+    rt.dispatch(nearestPartialKernel, {
+      label: `${Nq}x${E} vs ${p.Nm}`,
+      bindings: { queries, memory: p.m, partial },
+      params: { Nq, Nm: p.Nm, E, chunks: p.chunks, tilesPerChunk: p.tilesPerChunk, chunkBase },
+      workgroups: [p.chunks, queryTiles],
+    });
+    chunkBase += p.chunks;
+  }
+  rt.dispatch(nearestFinalizeKernel, {
+    label: `${Nq} of ${total} chunks`,
+    bindings: { partial, out },
+    params: { Nq, Nm: 0, E, chunks: total, tilesPerChunk: 0, chunkBase: 0 },
+    workgroups: [Math.min(4096, Math.ceil(Nq / 256))],
+  });
   partial.dispose();
   return out;
 }

@@ -182,6 +182,35 @@ export class ClipMPCADModel {
     return { segMapZero, segMapFew, detScoreZero, detScoreFew };
   }
 
+  /**
+   * Leave-one-out few-shot seg maps of the support shots: each shot (its unaugmented tokens,
+   * already in the bank) against the bank of the other shots, summed over levels -> [k, S, S].
+   * Their statistics say how far normal images sit from the bank (needs k >= 2).
+   */
+  leaveOneOutMaps(memory: MemoryBank): Tensor<"f32"> {
+    const rt = this.rt;
+    const k = memory.shots;
+    if (k < 2) throw new ShapeError("leave-one-out statistics need at least 2 support shots");
+    const S = this.imageSize;
+    const T = this.vision.tokens;
+    const E = this.config.embed;
+    const per = 11 * T; // rows a shot holds in the bank
+    const maps = rt.empty([k, S, S], "f32", "support maps");
+    for (let i = 0; i < k; i++) {
+      const out = maps.view([S, S], i * S * S);
+      this.levels.forEach((_, j) => {
+        const bank = memory.seg[j];
+        const queries = bank.view([T - 1, E], (i * per + 1) * E); // shot i itself, no class token
+        const rest = [bank.view([i * per, E], 0), bank.view([(k - 1 - i) * per, E], (i + 1) * per * E)];
+        const d = nearestDistance(rt, queries, rest);
+        upMap(rt, d, { size: S, accumulate: j > 0, out });
+        for (const t of [queries, ...rest, d]) t.dispose();
+      });
+      out.dispose();
+    }
+    return maps;
+  }
+
   dispose(): void {
     this.vision.dispose();
     for (const t of clipTensors(this.weights)) t.dispose();
