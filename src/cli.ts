@@ -2,7 +2,7 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { ClipMPCAD, classNameFor, createRuntime, decodeImageFile, encodePng, evaluateDataset, heatmapOverlay, loadTokenizer, writeTrace } from "./index.js";
+import { CLIP_FILES, ClipMPCAD, classNameFor, downloadModel, createRuntime, decodeImageFile, encodePng, evaluateDataset, heatmapOverlay, loadTokenizer, writeTrace } from "./index.js";
 import { runDemo } from "./demo.js";
 import { selfCheck } from "./selfcheck.js";
 
@@ -132,31 +132,23 @@ interface ModelFlags {
   normalize: string;
 }
 
-/** --model DIR (clip.safetensors, adapters.safetensors, optional vocabulary) or the files one by one. */
+/** --model DIR (clip.safetensors or model.safetensors, adapters.safetensors, optional vocabulary) or the files one by one. */
 async function openModel(o: ModelFlags) {
-  const { existsSync } = await import("node:fs");
-  const { join } = await import("node:path");
-  const inDir = (name: string) => (o.model && existsSync(join(o.model, name)) ? join(o.model, name) : undefined);
-  const clip = o.clip ?? inDir("clip.safetensors");
-  const adapters = o.adapters ?? inDir("adapters.safetensors");
-  const vocab = o.vocab ?? inDir("bpe_simple_vocab_16e6.txt.gz") ?? inDir("bpe_simple_vocab_16e6.txt");
-  if (!clip || !adapters) {
-    throw new Error(`give --model DIR holding clip.safetensors and adapters.safetensors, or --clip and --adapters${o.model ? ` (${o.model} lacks ${!clip ? "clip.safetensors" : "adapters.safetensors"})` : ""}`);
-  }
+  if (!o.model && (!o.clip || !o.adapters)) throw new Error("give --model DIR holding clip.safetensors and adapters.safetensors, or --clip and --adapters");
   const imageSize = Number(o.imageSize);
   if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
   const levels = o.levels?.split(",").map((v) => Number(v.trim()));
   if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
   if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
-  return ClipMPCAD.load({ clip, adapters, vocab, imageSize, levels, normalize: o.normalize as "none" });
+  return ClipMPCAD.load({ model: o.model, clip: o.clip, adapters: o.adapters, vocab: o.vocab, imageSize, levels, normalize: o.normalize as "none" });
 }
 
 function modelOptions(cmd: Command): Command {
   return cmd
-    .option("--model <dir>", "folder with clip.safetensors, adapters.safetensors and (for zero-shot maps) bpe_simple_vocab_16e6.txt.gz")
+    .option("--model <dir>", "folder with clip.safetensors (or a downloaded model.safetensors), adapters.safetensors and, for zero-shot maps, the vocabulary (bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or vocab.json + merges.txt)")
     .option("--clip <file>", "CLIP weights (instead of --model)")
     .option("--adapters <file>", "ClipMPCAD adapters (instead of --model)")
-    .option("--vocab <file>", "CLIP vocabulary (instead of --model); without it only few-shot maps are made")
+    .option("--vocab <file>", "CLIP vocabulary: .txt.gz, tokenizer.json or a folder (instead of --model); without it only few-shot maps are made")
     .option("--image-size <n>", "input image size S", "240")
     .option("--levels <list>", "adapter levels, comma-separated (default 6,12,18,24)")
     .option("--normalize <kind>", "none (medical) | imagenet (industrial sets) | clip", "none");
@@ -236,6 +228,36 @@ modelOptions(
     model.dispose();
   }
 });
+
+program
+  .command("download")
+  .description("fetch a model's files from a hub over HTTPS, resumable (<file>.part), checked by size and sha256 when the hub states it")
+  .requiredOption("--model <id>", "repository id, e.g. openai/clip-vit-large-patch14-336")
+  .option("--to <dir>", "destination folder (default: models/<id>)")
+  .option("--hub <url>", "hub base URL; files are <hub>/<id>/resolve/<revision>/<file>", process.env.CLIPMPCAD_HUB ?? "https://huggingface.co")
+  .option("--revision <rev>", "branch, tag or commit", "main")
+  .option("--files <list>", "comma-separated file names", CLIP_FILES.join(","))
+  .action(async (o: { model: string; to?: string; hub: string; revision: string; files: string }) => {
+    const to = o.to ?? `models/${o.model}`;
+    let last = 0;
+    const files = await downloadModel({
+      model: o.model,
+      to,
+      hub: o.hub,
+      revision: o.revision,
+      files: o.files.split(",").map((f) => f.trim()).filter(Boolean),
+      onProgress: (p) => {
+        const now = Date.now();
+        if (!process.stderr.isTTY || (now - last < 200 && p.received !== p.total)) return;
+        last = now;
+        const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+        const pct = p.total ? ` ${((100 * p.received) / p.total).toFixed(0)}%` : "";
+        process.stderr.write(`\r${p.file}: ${mb(p.received)}${p.total ? ` / ${mb(p.total)}` : ""} MiB${pct}   `);
+      },
+    });
+    if (process.stderr.isTTY) process.stderr.write("\n");
+    for (const f of files) console.log(f);
+  });
 
 program.parseAsync().catch((e: Error) => {
   console.error(`clipmpcad-gpu: ${e.name === "Error" ? "" : `${e.name}: `}${e.message}`);

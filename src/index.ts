@@ -16,3 +16,4 @@ import { setDefaultPlatform } from "./api/clipmpcad.js";
 import { nodePlatform } from "./api/platform-node.js";
 setDefaultPlatform(nodePlatform);
 export { evaluateDataset, loadMask, DatasetError, CLASSIFICATION_SETS, type EvaluateOptions, type EvaluateResult, type ImageResult } from "./eval/evaluate.js";
+export { downloadFile, downloadModel, DownloadError, CLIP_FILES, type DownloadProgress, type DownloadModelOptions } from "./hub/download-node.js";

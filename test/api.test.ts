@@ -68,3 +68,34 @@ describe("ClipMPCAD API", () => {
     expect(t.threshold).toBeLessThan(0.25);
   });
 });
+
+describe("ClipMPCAD.load from a model folder", () => {
+  it("takes a downloaded Hugging Face folder (model.safetensors, vocab.json + merges.txt) with adapters beside", async () => {
+    const { mkdtempSync, copyFileSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { tokenizerFromBpe } = await import("../src/index.js");
+    const { gunzipSync } = await import("node:zlib");
+    const { readFileSync } = await import("node:fs");
+    const { sharedFile, VOCAB_GZ } = await import("./helpers/shared.js");
+    const rt = await gpu();
+    const dir = mkdtempSync(join(tmpdir(), "model-"));
+    copyFileSync("test/fixtures/model/clip-b.safetensors", join(dir, "model.safetensors")); // case b: HF names
+    await expect(ClipMPCAD.load({ model: dir, runtime: rt })).rejects.toThrow(/holds no adapters.safetensors/);
+    copyFileSync("test/fixtures/model/adapters-b.safetensors", join(dir, "adapters.safetensors"));
+    const noVocab = await ClipMPCAD.load({ model: dir, imageSize: 28, levels: [2, 4], runtime: rt });
+    expect(noVocab.canZeroShot).toBe(false);
+    noVocab.dispose();
+    // the HF tokenizer files, written from the OpenAI vocabulary
+    const text = gunzipSync(readFileSync(sharedFile(VOCAB_GZ))).toString("utf8");
+    const tok = await tokenizerFromBpe(text);
+    const vocab: Record<string, number> = {};
+    for (let id = 0; id < tok.vocabSize; id++) vocab[tok.decodeToken(id)] = id;
+    writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
+    writeFileSync(join(dir, "merges.txt"), `#version: 0.2\n${text.split("\n").slice(1, 1 + 48894).join("\n")}\n`);
+    const det = await ClipMPCAD.load({ model: dir, imageSize: 28, levels: [2, 4], runtime: rt });
+    expect(det.canZeroShot).toBe(true);
+    det.dispose();
+    await expect(ClipMPCAD.load({ model: join(dir, "nope"), runtime: rt })).rejects.toThrow(/model folder .*nope does not exist/);
+  });
+});

@@ -12,7 +12,7 @@ import { createRuntime, type Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import type { PromptSet } from "../tokenizer/prompts.js";
-import { tokenizerFromBpe } from "../tokenizer/vocab.js";
+import { tokenizerFromBpe, tokenizerFromTokenizerJson } from "../tokenizer/vocab.js";
 
 /** A weights file: a path (Node), a URL, a Blob/File, or bytes. */
 export type Source = string | URL | Blob | ArrayBuffer | Uint8Array;
@@ -31,6 +31,30 @@ export interface Platform {
   source(src: Source): Promise<ByteSource>;
   bytes(src: Source): Promise<Uint8Array>;
   decode(img: ImageInput): Promise<RgbPixels>;
+  /** The tokenizer a vocabulary source names (a .txt.gz/.txt, a tokenizer.json, or on Node a folder). */
+  tokenizer(src: Source): Promise<ClipTokenizer>;
+  /** The files of a model folder (a path on Node, a base URL in browsers). */
+  modelFolder(dir: string): Promise<ModelFiles>;
+}
+
+/** What a model folder holds: see {@link LoadOptions.model}. */
+export interface ModelFiles {
+  clip: Source;
+  adapters: Source;
+  vocab?: Source;
+}
+
+/** File names looked for in a model folder, first match wins. */
+export const MODEL_FOLDER_NAMES = {
+  clip: ["clip.safetensors", "model.safetensors"],
+  adapters: ["adapters.safetensors"],
+  vocab: ["bpe_simple_vocab_16e6.txt.gz", "bpe_simple_vocab_16e6.txt", "tokenizer.json"],
+} as const;
+
+function sourceName(src: Source): string {
+  if (src instanceof Blob) return (src as File).name ?? "vocab blob";
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return "vocab bytes";
+  return String(src);
 }
 
 /** The browser platform: URLs and Blobs; images decoded with createImageBitmap + OffscreenCanvas. */
@@ -58,6 +82,26 @@ export const browserPlatform: Platform = {
     ctx.drawImage(bitmap, 0, 0);
     return fromRgba(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
   },
+  async tokenizer(src) {
+    const bytes = await browserPlatform.bytes(src);
+    const name = sourceName(src);
+    if (/\.json$/i.test(name)) return tokenizerFromTokenizerJson(new TextDecoder().decode(bytes), name);
+    return tokenizerFromBpe(bytes, name);
+  },
+  async modelFolder(dir) {
+    // a base URL: the weights are fetched lazily with Range requests; the vocabulary is
+    // optional, so it is probed with HEAD
+    const base = dir.replace(/\/+$/, "");
+    let vocab: string | undefined;
+    for (const name of MODEL_FOLDER_NAMES.vocab) {
+      const r = await fetch(`${base}/${name}`, { method: "HEAD" }).catch(() => null);
+      if (r?.ok) {
+        vocab = `${base}/${name}`;
+        break;
+      }
+    }
+    return { clip: `${base}/${MODEL_FOLDER_NAMES.clip[0]}`, adapters: `${base}/${MODEL_FOLDER_NAMES.adapters[0]}`, vocab };
+  },
 };
 
 export function fromRgba(data: ArrayLike<number>, width: number, height: number): RgbPixels {
@@ -78,8 +122,15 @@ export function setDefaultPlatform(p: Platform): void {
 }
 
 export interface LoadOptions {
-  clip: Source;
-  adapters: Source;
+  /**
+   * A model folder (Node: a path; browsers: a base URL) holding clip.safetensors (or a
+   * Hugging Face model.safetensors), adapters.safetensors and optionally the vocabulary
+   * (bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or on Node vocab.json + merges.txt).
+   * clip, adapters and vocab, when given, take precedence over the folder's files.
+   */
+  model?: string;
+  clip?: Source;
+  adapters?: Source;
   /** The CLIP BPE vocabulary; without it only few-shot (memory-bank) results are available. */
   vocab?: Source;
   imageSize?: number;
@@ -140,9 +191,12 @@ export class ClipMPCAD {
   static async load(o: LoadOptions, platform: Platform = defaultPlatform): Promise<ClipMPCAD> {
     const rt = o.runtime ?? (await createRuntime({ device: o.device }));
     try {
-      const clip = await SafetensorsFile.open(await platform.source(o.clip));
-      const adapters = await SafetensorsFile.open(await platform.source(o.adapters));
-      const tokenizer = o.vocab ? await tokenizerFromBpe(await platform.bytes(o.vocab), String(o.vocab instanceof Blob ? "vocab" : o.vocab instanceof Uint8Array || o.vocab instanceof ArrayBuffer ? "vocab bytes" : o.vocab)) : null;
+      const folder = o.model !== undefined && (!o.clip || !o.adapters || !o.vocab) ? await platform.modelFolder(o.model) : undefined;
+      const [clipSrc, adaptersSrc, vocabSrc] = [o.clip ?? folder?.clip, o.adapters ?? folder?.adapters, o.vocab ?? folder?.vocab];
+      if (!clipSrc || !adaptersSrc) throw new ShapeError(`ClipMPCAD.load needs ${!clipSrc ? "clip" : "adapters"}: pass it, or model (a folder holding clip.safetensors and adapters.safetensors)`);
+      const clip = await SafetensorsFile.open(await platform.source(clipSrc));
+      const adapters = await SafetensorsFile.open(await platform.source(adaptersSrc));
+      const tokenizer = vocabSrc ? await platform.tokenizer(vocabSrc) : null;
       const model = await ClipMPCADModel.load(rt, { clip, adapters, imageSize: o.imageSize, levels: o.levels, text: tokenizer !== null, onProgress: o.onProgress });
       await clip.close();
       await adapters.close();
