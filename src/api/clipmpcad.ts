@@ -76,7 +76,9 @@ export const browserPlatform: Platform = {
     if (typeof img === "object" && "rgb" in img) return img;
     if (typeof img === "object" && "data" in img && "width" in img) return fromRgba(img.data, img.width, img.height);
     const bytes = await browserPlatform.bytes(img as Source);
-    const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    // as PIL: no colour management, alpha dropped rather than multiplied in (the canvas may
+    // still store premultiplied pixels, so translucent pixels can differ by rounding)
+    const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = canvas.getContext("2d")!;
     ctx.drawImage(bitmap, 0, 0);
