@@ -2,8 +2,9 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { CLIP_FILES, ClipMPCAD, classNameFor, downloadModel, createRuntime, decodeImageFile, encodePng, evaluateDataset, heatmapOverlay, loadTokenizer, writeTrace } from "./index.js";
+import { CLIP_FILES, type Progress, ClipMPCAD, classNameFor, downloadModel, createRuntime, decodeImageFile, encodePng, evaluateDataset, heatmapOverlay, loadTokenizer, writeTrace } from "./index.js";
 import { runDemo } from "./demo.js";
+import { cancelOnInterrupt, progressBar } from "./progress-bar.js";
 import { selfCheck } from "./selfcheck.js";
 
 const program = new Command()
@@ -133,14 +134,14 @@ interface ModelFlags {
 }
 
 /** --model DIR (clip.safetensors or model.safetensors, adapters.safetensors, optional vocabulary) or the files one by one. */
-async function openModel(o: ModelFlags) {
+async function openModel(o: ModelFlags, run: { signal?: AbortSignal; onProgress?: Progress } = {}) {
   if (!o.model && (!o.clip || !o.adapters)) throw new Error("give --model DIR holding clip.safetensors and adapters.safetensors, or --clip and --adapters");
   const imageSize = Number(o.imageSize);
   if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
   const levels = o.levels?.split(",").map((v) => Number(v.trim()));
   if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
   if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
-  return ClipMPCAD.load({ model: o.model, clip: o.clip, adapters: o.adapters, vocab: o.vocab, imageSize, levels, normalize: o.normalize as "none" });
+  return ClipMPCAD.load({ model: o.model, clip: o.clip, adapters: o.adapters, vocab: o.vocab, imageSize, levels, normalize: o.normalize as "none", ...run });
 }
 
 function modelOptions(cmd: Command): Command {
@@ -164,31 +165,33 @@ modelOptions(
     .option("--seed <n>", "seed of the shot draw", "0")
     .option("--few-shot-list <file>", "names of the shots, one per line (instead of a seeded draw)")
     .option("--class-name <name>", "class name for the prompts (default: the reference's name for the dataset)")
-    .option("--json <file>", "write the metrics and per-image scores as JSON"),
-).action(async (o: ModelFlags & { data: string; dataset: string; shots: string; seed: string; fewShotList?: string; className?: string; json?: string }) => {
+    .option("--json <file>", "write the metrics and per-image scores as JSON")
+    .option("--overlays <dir>", "write heatmap overlays of a sample of test images (maps normalised across the dataset, as the metrics see them)")
+    .option("--overlay-count <n>", "how many overlays, spread over normal and anomalous images", "8"),
+).action(async (o: ModelFlags & { data: string; dataset: string; shots: string; seed: string; fewShotList?: string; className?: string; json?: string; overlays?: string; overlayCount: string }) => {
   const shots = Number(o.shots);
-  const model = await openModel(o);
+  const signal = cancelOnInterrupt();
+  const bar = progressBar();
+  const model = await openModel(o, { signal, onProgress: bar.update });
   try {
-    if (model.canZeroShot) await model.setClass(o.className ?? classNameFor(o.dataset));
-    let last = -1;
+    if (model.canZeroShot) await model.setClass(o.className ?? classNameFor(o.dataset), { signal, onProgress: bar.update });
     const r = await evaluateDataset(model, o.data, {
       name: o.dataset,
       shots,
       seed: Number(o.seed),
       fewShotList: o.fewShotList,
-      onProgress: (done, total, stage) => {
-        const pct = Math.floor((100 * done) / Math.max(total, 1));
-        if (pct !== last && process.stderr.isTTY) process.stderr.write(`\r${stage}: ${done}/${total} (${pct}%)   `);
-        last = pct;
-      },
+      overlays: o.overlays ? { dir: o.overlays, count: Number(o.overlayCount) } : undefined,
+      signal,
+      onProgress: bar.update,
     });
-    if (process.stderr.isTTY) process.stderr.write("\n");
+    bar.end();
     const pct = (v?: number) => (v === undefined ? "-" : (100 * v).toFixed(2));
     console.log(`dataset ${r.dataset} (${r.task}), ${r.shots} shots${r.zeroShot ? "" : ", few-shot maps only (no vocabulary: no zero-shot half)"}`);
     console.log("| image AUROC | image AP | pixel AUROC | pixel AP | PRO (30% FPR) |");
     console.log("| --- | --- | --- | --- | --- |");
     console.log(`| ${pct(r.imageAuroc)} | ${pct(r.imageAp)} | ${pct(r.pixelAuroc)} | ${pct(r.pixelAp)} | ${pct(r.pro)} |`);
     if (r.task === "classification") console.log("(no masks: image metrics only)");
+    if (r.overlays?.length) console.log(`overlays: ${r.overlays.length} in ${o.overlays}`);
     if (o.json) {
       const { writeFileSync, renameSync } = await import("node:fs");
       writeFileSync(`${o.json}.tmp`, JSON.stringify(r, null, 2));
@@ -208,11 +211,14 @@ modelOptions(
     .requiredOption("--image <file>", "the image to judge")
     .option("--out <file>", "heatmap overlay PNG"),
 ).action(async (o: ModelFlags & { class?: string; normal: string[]; image: string; out?: string }) => {
-  const model = await openModel(o);
+  const signal = cancelOnInterrupt();
+  const bar = progressBar();
+  const model = await openModel(o, { signal, onProgress: bar.update });
   try {
-    if (o.class) await model.setClass(o.class);
-    await model.fit(o.normal);
+    if (o.class) await model.setClass(o.class, { signal, onProgress: bar.update });
+    await model.fit(o.normal, { signal, onProgress: bar.update });
     const p = await model.predict(o.image);
+    bar.end();
     console.log(JSON.stringify({ score: p.score, scoreZero: p.scoreZero, scoreFew: p.scoreFew }));
     if (o.out) {
       const { writeFileSync, renameSync } = await import("node:fs");

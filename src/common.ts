@@ -5,6 +5,7 @@ export type { DType, KernelDef } from "./runtime/kernel.js";
 export { formatAdapterReport, type AdapterReport } from "./runtime/adapter-report.js";
 export { setDefaultGpuProvider, navigatorGpuProvider, type GpuProvider } from "./runtime/gpu-provider.js";
 export * from "./runtime/errors.js";
+export type { LongRunning, Progress } from "./runtime/progress.js";
 export * from "./kernels/index.js";
 export * from "./tokenizer/index.js";
 export { TextFeatureCache, TextFeatureCacheError, textFeatureKey, type TextFeatureEntry } from "./model/text-feature-cache.js";

@@ -95,6 +95,15 @@ describe("ClipMPCAD.load from a model folder", () => {
     writeFileSync(join(dir, "merges.txt"), `#version: 0.2\n${text.split("\n").slice(1, 1 + 48894).join("\n")}\n`);
     const det = await ClipMPCAD.load({ model: dir, imageSize: 28, levels: [2, 4], runtime: rt });
     expect(det.canZeroShot).toBe(true);
+    // progress in sentences, in chunks; a cancelled setClass keeps the class it had
+    const seen: string[] = [];
+    await det.setClass("Brain", { onProgress: (d, t, stage) => seen.push(`${stage} ${d}/${t}`) });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen[seen.length - 1]).toMatch(/^text features (\d+)\/\1$/);
+    const ctl = new AbortController();
+    ctl.abort(new Error("stop"));
+    await expect(det.setClass("Liver", { signal: ctl.signal })).rejects.toThrow("stop");
+    expect(det.className).toBe("Brain");
     det.dispose();
     await expect(ClipMPCAD.load({ model: join(dir, "nope"), runtime: rt })).rejects.toThrow(/model folder .*nope does not exist/);
   });

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ClipMPCAD, DatasetError, encodePng, evaluateDataset, loadMask, syntheticImage } from "../src/index.js";
+import { ClipMPCAD, DatasetError, decodeImageFile, encodePng, evaluateDataset, loadMask, syntheticImage } from "../src/index.js";
 import { gpu } from "./helpers/gpu.js";
 import { sharedFile, VOCAB_GZ } from "./helpers/shared.js";
 
@@ -52,7 +52,13 @@ describe("evaluate (spec 8)", () => {
     const DIR = "test/fixtures/model";
     const model = await ClipMPCAD.load({ clip: join(DIR, "clip-b.safetensors"), adapters: join(DIR, "adapters-b.safetensors"), vocab: sharedFile(VOCAB_GZ), imageSize: 28, levels: [2, 4], normalize: "imagenet", runtime: rt });
     await model.setClass("toy with defects");
-    const r = await evaluateDataset(model, root, { name: "Toy", shots: 2, seed: 3 });
+    const stages = new Set<string>();
+    const overlays = join(root, "overlays");
+    const r = await model.evaluate(root, { name: "Toy", shots: 2, seed: 3, overlays: { dir: overlays, count: 3 }, onProgress: (d, t, stage) => stages.add(`${stage} ${d}/${t}`) });
+    expect(stages).toEqual(new Set(["memory bank 1/2", "memory bank 2/2", ...[1, 2, 3, 4, 5, 6].map((i) => `test images ${i}/6`)]));
+    // two anomalous and one normal image, as PNGs of the model's input size
+    expect(r.overlays!.map((f) => f.slice(overlays.length + 1).split("_")[0]).sort()).toEqual(["Ungood", "Ungood", "good"]);
+    for (const f of r.overlays!) expect(decodeImageFile(f).width).toBe(28);
     expect(r.task).toBe("segmentation");
     expect(r.zeroShot).toBe(true);
     expect(r.images).toHaveLength(6);
@@ -83,6 +89,11 @@ describe("evaluate (spec 8)", () => {
     const list = join(root, "list.txt");
     writeFileSync(list, "v0.png\nnope.png\n");
     await expect(evaluateDataset(model, root, { name: "Toy", shots: 2, fewShotList: list })).rejects.toThrow(/list.txt: nope.png not in/);
+    // cancelled: rejects with the signal's reason, writes nothing
+    const ctl = new AbortController();
+    ctl.abort(new Error("stop now"));
+    await expect(model.evaluate(root, { name: "Toy", shots: 2, overlays: { dir: join(root, "ov") }, signal: ctl.signal })).rejects.toThrow(/stop now/);
+    expect(existsSync(join(root, "ov"))).toBe(false);
     model.dispose();
   });
 });

@@ -8,10 +8,12 @@ import { ClipMPCADModel, type MemoryBank } from "../model/clipmpcad-model.js";
 import { randomCheckpoints, type RandomClipShape } from "../model/random-checkpoint.js";
 import { blobSource, bytesSource, encodeSafetensors, SafetensorsFile, urlSource, type ByteSource, type WritableTensor } from "../model/safetensors.js";
 import { ShapeError } from "../runtime/errors.js";
+import type { LongRunning, Progress } from "../runtime/progress.js";
 import { createRuntime, type Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import type { PromptSet } from "../tokenizer/prompts.js";
+import type { EvaluateOptions, EvaluateResult } from "../eval/evaluate.js";
 import { tokenizerFromBpe, tokenizerFromTokenizerJson } from "../tokenizer/vocab.js";
 
 /** A weights file: a path (Node), a URL, a Blob/File, or bytes. */
@@ -35,6 +37,8 @@ export interface Platform {
   tokenizer(src: Source): Promise<ClipTokenizer>;
   /** The files of a model folder (a path on Node, a base URL in browsers). */
   modelFolder(dir: string): Promise<ModelFiles>;
+  /** Dataset evaluation (Node: reads the MVFA folder layout); absent in browsers. */
+  evaluate?(det: ClipMPCAD, datasetDir: string, opts: EvaluateOptions): Promise<EvaluateResult>;
 }
 
 /** What a model folder holds: see {@link LoadOptions.model}. */
@@ -141,7 +145,9 @@ export interface LoadOptions {
   /** A GPUDevice you own, or a runtime to share. */
   device?: GPUDevice;
   runtime?: Runtime;
-  onProgress?: (done: number, total: number) => void;
+  /** Reports the "weights" stage in layers uploaded. */
+  onProgress?: Progress;
+  signal?: AbortSignal;
 }
 
 export interface Calibration {
@@ -199,7 +205,7 @@ export class ClipMPCAD {
       const clip = await SafetensorsFile.open(await platform.source(clipSrc));
       const adapters = await SafetensorsFile.open(await platform.source(adaptersSrc));
       const tokenizer = vocabSrc ? await platform.tokenizer(vocabSrc) : null;
-      const model = await ClipMPCADModel.load(rt, { clip, adapters, imageSize: o.imageSize, levels: o.levels, text: tokenizer !== null, onProgress: o.onProgress });
+      const model = await ClipMPCADModel.load(rt, { clip, adapters, imageSize: o.imageSize, levels: o.levels, text: tokenizer !== null, signal: o.signal, onProgress: o.onProgress && ((d, t) => o.onProgress!(d, t, "weights")) });
       await clip.close();
       await adapters.close();
       const norm = typeof o.normalize === "object" ? o.normalize : NORMALIZATIONS[o.normalize ?? "none"];
@@ -232,11 +238,15 @@ export class ClipMPCAD {
     return this.model.imageSize;
   }
 
-  /** Text features for a class (base ensemble + an optional P-Prompt set); cached per model. */
-  async setClass(name: string, opts: { prompts?: PromptSet } = {}): Promise<void> {
+  /**
+   * Text features for a class (base ensemble + an optional P-Prompt set); cached per model.
+   * Reports the "text features" stage in sentences encoded. On abort the previous class stays.
+   */
+  async setClass(name: string, opts: { prompts?: PromptSet } & LongRunning = {}): Promise<void> {
     if (!this.tokenizer) throw new ShapeError("setClass needs the CLIP vocabulary: pass vocab to ClipMPCAD.load (zero-shot maps need text features)");
+    const tf = await this.model.textFeatures(this.tokenizer, name, opts.prompts, opts);
     this.textFeatures?.dispose();
-    this.textFeatures = await this.model.textFeatures(this.tokenizer, name, opts.prompts);
+    this.textFeatures = tf;
     this.className = name;
   }
 
@@ -261,29 +271,55 @@ export class ClipMPCAD {
     return out;
   }
 
-  /** Builds the few-shot memory bank from normal images (each augmented 11-fold, spec 7). */
-  async fit(normalImages: ImageInput[], opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+  /**
+   * Builds the few-shot memory bank from normal images (each augmented 11-fold, spec 7).
+   * Reports the "memory bank" stage in shots; on abort the previous bank stays.
+   */
+  async fit(normalImages: ImageInput[], opts: LongRunning = {}): Promise<void> {
     if (normalImages.length === 0) throw new ShapeError("fit needs at least one normal image (the few-shot support set)");
-    const support = await this.images(normalImages);
-    opts.signal?.throwIfAborted();
-    const memory = this.model.buildMemory(support);
-    support.dispose();
-    this.supportStats = null;
-    if (memory.shots >= 2) {
-      const loo = this.model.leaveOneOutMaps(memory);
-      const v = await loo.read();
-      loo.dispose();
-      let mean = 0;
-      for (const x of v) mean += x;
-      mean /= v.length;
-      let q = 0;
-      for (const x of v) q += (x - mean) ** 2;
-      this.supportStats = { mean, std: Math.sqrt(q / v.length) || 1 };
+    const k = normalImages.length;
+    const memory = this.model.emptyMemory(k);
+    let stats: { mean: number; std: number } | null = null;
+    try {
+      for (let i = 0; i < k; i++) {
+        opts.signal?.throwIfAborted();
+        const img = await this.images([normalImages[i]]);
+        const one = img.at(0);
+        this.model.addShot(memory, i, one);
+        one.dispose();
+        img.dispose();
+        await this.runtime.sync();
+        opts.onProgress?.(i + 1, k, "memory bank");
+      }
+      if (k >= 2) {
+        opts.signal?.throwIfAborted();
+        const loo = this.model.leaveOneOutMaps(memory);
+        const v = await loo.read();
+        loo.dispose();
+        let mean = 0;
+        for (const x of v) mean += x;
+        mean /= v.length;
+        let q = 0;
+        for (const x of v) q += (x - mean) ** 2;
+        stats = { mean, std: Math.sqrt(q / v.length) || 1 };
+      }
+    } catch (e) {
+      for (const t of [...memory.seg, ...memory.det]) t.dispose();
+      throw e;
     }
-    await this.runtime.sync();
-    opts.onProgress?.(normalImages.length, normalImages.length);
     this.disposeMemory();
     this.memory = memory;
+    this.supportStats = stats;
+  }
+
+  /**
+   * The paper's protocol (spec 8) on a dataset in the MVFA layout: fits the memory bank on
+   * the shots, predicts every test image, returns image/pixel AUROC and AP, PRO and
+   * per-image scores. Node only (it reads folders): see evaluateDataset.
+   */
+  async evaluate(datasetDir: string, opts: EvaluateOptions): Promise<EvaluateResult> {
+    if (!this.platform.evaluate) throw new ShapeError("evaluate reads a dataset folder, which only the Node build can do; in a browser, predict images one by one");
+    return this.platform.evaluate(this, datasetDir, opts);
   }
 
   /** Maps and scores of spec 6 for one image. */
@@ -291,9 +327,10 @@ export class ClipMPCAD {
     return (await this.predictBatch([image]))[0];
   }
 
-  /** Predictions for several images, run as one batch through the vision tower. */
-  async predictBatch(images: ImageInput[], opts: { signal?: AbortSignal } = {}): Promise<Prediction[]> {
+  /** Predictions for several images, run as one batch through the vision tower ("predict" stage, in images). */
+  async predictBatch(images: ImageInput[], opts: LongRunning = {}): Promise<Prediction[]> {
     if (!this.memory) throw new ShapeError("call fit(normalImages) before predict: the few-shot maps need the memory bank");
+    opts.signal?.throwIfAborted();
     const batch = await this.images(images);
     const v = this.model.forward(batch);
     batch.dispose();
@@ -320,6 +357,7 @@ export class ClipMPCAD {
         }
         if (this.threshold !== null) p.isAnomalous = score > this.threshold;
         out.push(p);
+        opts.onProgress?.(i + 1, images.length, "predict");
         for (const t of [...seg, ...det, ...Object.values(h)]) t?.dispose();
       }
     } finally {
@@ -333,12 +371,12 @@ export class ClipMPCAD {
    * (1 - targetFpr) quantile of their scores, so about targetFpr of normal images are
    * flagged. With anomalous images too: the threshold that maximises F1.
    */
-  async calibrate(normal: ImageInput[], opts: { targetFpr?: number; anomalous?: ImageInput[] } = {}): Promise<Calibration> {
+  async calibrate(normal: ImageInput[], opts: { targetFpr?: number; anomalous?: ImageInput[] } & LongRunning = {}): Promise<Calibration> {
     if (normal.length === 0) throw new ShapeError("calibrate needs normal images (other than the support shots)");
-    const ns = (await this.predictBatch(normal)).map((p) => p.score);
+    const ns = (await this.predictBatch(normal, opts)).map((p) => p.score);
     let cal: Calibration;
     if (opts.anomalous && opts.anomalous.length > 0) {
-      const as = (await this.predictBatch(opts.anomalous)).map((p) => p.score);
+      const as = (await this.predictBatch(opts.anomalous, opts)).map((p) => p.score);
       cal = f1Threshold(ns, as);
     } else {
       const fpr = opts.targetFpr ?? 0.05;

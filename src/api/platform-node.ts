@@ -2,6 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { evaluateDataset } from "../eval/evaluate.js";
 import { loadTokenizer } from "../tokenizer/load-node.js";
 import { decodeImage, decodeImageFile } from "../image/decode-node.js";
 import { fileSource } from "../model/safetensors-node.js";
@@ -28,6 +29,7 @@ export const nodePlatform: Platform = {
     if (typeof src === "string" && !isUrl(src)) return loadTokenizer(src);
     return browserPlatform.tokenizer(src);
   },
+  evaluate: evaluateDataset,
   async modelFolder(dir) {
     if (isUrl(dir)) return browserPlatform.modelFolder(dir);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`model folder ${dir} does not exist`);

@@ -9,10 +9,13 @@
  * overlap (PRO, to 30% FPR) are reported too. Without text features (no vocabulary)
  * the few-shot half stands alone, and the result says so. Node only (reads folders).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClipMPCAD } from "../api/clipmpcad.js";
-import { decodeImageFile } from "../image/decode-node.js";
+import { decodeImageFile, encodePng } from "../image/decode-node.js";
+import { heatmapOverlay } from "../image/heatmap.js";
+import { pilBicubicResize } from "../image/pil-resize.js";
+import type { Progress } from "../runtime/progress.js";
 import { auroc, averagePrecision, minMaxNormalize, perRegionOverlap } from "./metrics.js";
 
 export class DatasetError extends Error {
@@ -29,8 +32,16 @@ export interface EvaluateOptions {
   /** A file of support image names (one per line) instead of a seeded draw. */
   fewShotList?: string;
   seed?: number;
-  onProgress?: (done: number, total: number, stage: string) => void;
+  /** Stages "memory bank" (shots) and "test images". */
+  onProgress?: Progress;
   signal?: AbortSignal;
+  /**
+   * Heatmap overlays of a sample of test images (count, default 8, spread over normal and
+   * anomalous ones), written to dir once the metrics are computed. The colours span the
+   * dataset-wide normalised map, 0 to 1, so a normal image looks calm; per-image scaling
+   * would make every image look anomalous.
+   */
+  overlays?: { dir: string; count?: number };
 }
 
 export interface ImageResult {
@@ -54,6 +65,8 @@ export interface EvaluateResult {
   /** False when the model has no text features (few-shot half only). */
   zeroShot: boolean;
   images: ImageResult[];
+  /** Overlay files written (with options.overlays). */
+  overlays?: string[];
 }
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -114,8 +127,7 @@ export async function evaluateDataset(model: ClipMPCAD, root: string, o: Evaluat
   }
   if (tests.length === 0) throw new DatasetError(`${join(base, "test")}: no test images in good/img or Ungood/img`);
   const task = CLASSIFICATION_SETS.has(o.name) || !tests.some((t) => t.mask) ? "classification" : "segmentation";
-  o.onProgress?.(0, tests.length, "memory bank");
-  await model.fit(support.map((f) => join(goodValid, f)), { signal: o.signal });
+  await model.fit(support.map((f) => join(goodValid, f)), { signal: o.signal, onProgress: o.onProgress });
   const S = model.imageSize;
   const n = tests.length;
   const mapZero = new Float32Array(n * S * S);
@@ -144,8 +156,8 @@ export async function evaluateDataset(model: ClipMPCAD, root: string, o: Evaluat
   const labels = tests.map((t) => t.label);
   const result: EvaluateResult = { dataset: o.name, task, shots: o.shots, support, imageAuroc: 0, imageAp: 0, zeroShot, images: [] };
   let scores: number[];
-  if (task === "segmentation") {
-    const combined = combine(mapZero, mapFew);
+  const combined = task === "segmentation" || o.overlays ? combine(mapZero, mapFew) : null;
+  if (task === "segmentation" && combined) {
     scores = tests.map((_, i) => {
       let m = -Infinity;
       for (let k = i * S * S; k < (i + 1) * S * S; k++) m = Math.max(m, combined[k]);
@@ -161,5 +173,33 @@ export async function evaluateDataset(model: ClipMPCAD, root: string, o: Evaluat
   result.imageAuroc = auroc(scores, labels);
   result.imageAp = averagePrecision(scores, labels);
   result.images = tests.map((t, i) => ({ file: t.file, label: t.label, score: scores[i] }));
+  if (o.overlays && combined) result.overlays = writeOverlays(o.overlays, tests, combined, S);
   return result;
+}
+
+/** Evenly spaced picks: half anomalous (when there are), the rest normal. */
+function overlaySample(labels: (0 | 1)[], count: number): number[] {
+  const of = (l: 0 | 1) => labels.map((v, i) => (v === l ? i : -1)).filter((i) => i >= 0);
+  const pick = (idx: number[], n: number) => Array.from({ length: Math.min(n, idx.length) }, (_, k) => idx[Math.floor((k * idx.length) / Math.min(n, idx.length))]);
+  const bad = of(1);
+  const good = of(0);
+  const nBad = Math.min(bad.length, Math.ceil(count / 2));
+  return [...pick(bad, nBad), ...pick(good, count - nBad)].sort((a, b) => a - b);
+}
+
+function writeOverlays(opt: { dir: string; count?: number }, tests: { path: string; file: string; label: 0 | 1 }[], combined: Float32Array, S: number): string[] {
+  const count = opt.count ?? 8;
+  if (!Number.isInteger(count) || count < 0) throw new DatasetError(`overlay count must be a whole number >= 0, not ${opt.count}`);
+  mkdirSync(opt.dir, { recursive: true });
+  const written: string[] = [];
+  for (const i of overlaySample(tests.map((t) => t.label), count)) {
+    const img = decodeImageFile(tests[i].path);
+    const rgb = pilBicubicResize(img.rgb, img.width, img.height, 3, S, S);
+    const rgba = heatmapOverlay(rgb, combined.subarray(i * S * S, (i + 1) * S * S), S, { range: [0, 1] });
+    const out = join(opt.dir, tests[i].file.replace(/[\\/]/g, "_").replace(/\.(jpe?g|png)$/i, ".png"));
+    writeFileSync(`${out}.tmp`, encodePng(rgba, S, S));
+    renameSync(`${out}.tmp`, out);
+    written.push(out);
+  }
+  return written;
 }

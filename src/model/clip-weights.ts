@@ -206,6 +206,8 @@ export interface LoadClipOptions {
   hfConfig?: HfConfig;
   /** Called after each tensor group with (done, total) layers. */
   onProgress?: (done: number, total: number) => void;
+  /** Checked after each tensor group. */
+  signal?: AbortSignal;
 }
 
 export async function loadClipWeights(rt: Runtime, file: SafetensorsFile, opts: LoadClipOptions = {}): Promise<ClipWeights> {
@@ -218,7 +220,10 @@ export async function loadClipWeights(rt: Runtime, file: SafetensorsFile, opts: 
   const wantText = (opts.text ?? true) && config.text.layers > 0;
   const total = v.layers + (wantText ? config.text.layers : 0) + 2;
   let done = 0;
-  const tick = () => opts.onProgress?.(++done, total);
+  const tick = () => {
+    opts.signal?.throwIfAborted();
+    opts.onProgress?.(++done, total);
+  };
 
   const vb = oa ? "visual." : "vision_model.";
   const vision: VisionWeights = {

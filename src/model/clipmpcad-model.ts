@@ -21,6 +21,7 @@ import { TextFeatureCache, textFeatureKey } from "./text-feature-cache.js";
 import { TextTower } from "./text-tower.js";
 import type { ClipActivation } from "./transformer-block.js";
 import { VisionTower, type VisionOutput } from "./vision-tower.js";
+import type { LongRunning } from "../runtime/progress.js";
 
 export const DEFAULT_LEVELS = [6, 12, 18, 24] as const;
 export const DEFAULT_IMAGE_SIZE = 240;
@@ -36,6 +37,7 @@ export interface ModelOptions {
   text?: boolean;
   hfConfig?: HfConfig;
   onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 /** The memory bank: per level, normalised seg and det tokens of every augmented shot. */
@@ -81,7 +83,7 @@ export class ClipMPCADModel {
     if (levels.length !== nLevels) throw new ShapeError(`${levels.length} levels [${levels.join(", ")}] given, but ${o.adapters.source.name} has ${nLevels} adapter levels`);
     const owned: Tensor[] = [];
     try {
-      const weights = await loadClipWeights(rt, o.clip, { text: o.text, hfConfig: o.hfConfig, onProgress: o.onProgress });
+      const weights = await loadClipWeights(rt, o.clip, { text: o.text, hfConfig: o.hfConfig, onProgress: o.onProgress, signal: o.signal });
       owned.push(...clipTensors(weights));
       const pairs: MadffPairWeights[] = [];
       for (let j = 0; j < nLevels; j++) {
@@ -103,13 +105,13 @@ export class ClipMPCADModel {
   }
 
   /** text_features [E, 2] for a class, from the base ensemble plus an optional P-Prompt set; cached. */
-  async textFeatures(tokenizer: ClipTokenizer, className: string, promptSet?: PromptSet): Promise<Tensor<"f32">> {
+  async textFeatures(tokenizer: ClipTokenizer, className: string, promptSet?: PromptSet, opts: LongRunning = {}): Promise<Tensor<"f32">> {
     if (!this.text) throw new ShapeError("this model was loaded without its text tower: load text features from a detector file, or load the text weights");
     const sentences = ensembleSentences(className, promptSet);
     const key = await textFeatureKey(`${this.weights.textFingerprint ?? this.weights.fingerprint}|${this.activation}`, className, sentences);
     const hit = this.textCache.get(key);
     if (hit) return this.rt.tensor(hit.data, hit.shape, "f32", "text_features");
-    const tf = this.text.features(tokenizer, sentences);
+    const tf = await this.text.features(tokenizer, sentences, opts);
     this.textCache.set(key, { className, shape: [this.config.embed, 2], data: await tf.read() });
     return tf;
   }
@@ -124,26 +126,39 @@ export class ClipMPCADModel {
 
   /** The memory bank of spec 6-7 from preprocessed support images [k, 3, S, S]. */
   buildMemory(support: Tensor): MemoryBank {
-    const k = support.shape[0];
+    const bank = this.emptyMemory(support.shape[0]);
+    for (let i = 0; i < bank.shots; i++) {
+      const img = support.at(i);
+      this.addShot(bank, i, img);
+      img.dispose();
+    }
+    return bank;
+  }
+
+  /** A memory bank of k shots, to be filled by addShot. */
+  emptyMemory(k: number): MemoryBank {
     const E = this.config.embed;
     const T = this.vision.tokens;
     const seg: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * 11 * T, E], "f32", "memory seg"));
     const det: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * 11 * T, E], "f32", "memory det"));
-    for (let i = 0; i < k; i++) {
-      const img = support.at(i);
-      const aug = augmentSupport(this.rt, img); // [11, 3, S, S]
-      const out = this.vision.forward(aug);
-      this.levels.forEach((_, j) => {
-        for (const [src, bank] of [[out.seg[j], seg[j]], [out.det[j], det[j]]] as const) {
-          const rows = src.reshape([11 * T, E]);
-          const dst = bank.view([11 * T, E], i * 11 * T * E);
-          rowNormalize(this.rt, rows, { eps: 1e-8, out: dst });
-          for (const t of [rows, dst]) t.dispose();
-        }
-      });
-      for (const t of [img, aug, ...out.seg, ...out.det]) t.dispose();
-    }
     return { seg, det, shots: k };
+  }
+
+  /** Writes shot i (a preprocessed image [3, S, S], augmented 11-fold) into the bank. */
+  addShot(bank: MemoryBank, i: number, img: Tensor): void {
+    const E = this.config.embed;
+    const T = this.vision.tokens;
+    const aug = augmentSupport(this.rt, img); // [11, 3, S, S]
+    const out = this.vision.forward(aug);
+    this.levels.forEach((_, j) => {
+      for (const [src, dstBank] of [[out.seg[j], bank.seg[j]], [out.det[j], bank.det[j]]] as const) {
+        const rows = src.reshape([11 * T, E]);
+        const dst = dstBank.view([11 * T, E], i * 11 * T * E);
+        rowNormalize(this.rt, rows, { eps: 1e-8, out: dst });
+        for (const t of [rows, dst]) t.dispose();
+      }
+    });
+    for (const t of [aug, ...out.seg, ...out.det]) t.dispose();
   }
 
   /**

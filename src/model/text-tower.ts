@@ -15,6 +15,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import type { ClipConfig, TextWeights } from "./clip-weights.js";
 import { transformerBlock, type ClipActivation } from "./transformer-block.js";
+import type { Progress } from "../runtime/progress.js";
 
 export class TextTower {
   constructor(
@@ -57,15 +58,41 @@ export class TextTower {
 
   /**
    * text_features [E, 2]: for each state, the mean of its normalised sentence embeddings,
-   * normalised (column 0 normal, column 1 abnormal).
+   * normalised (column 0 normal, column 1 abnormal). Sentences are encoded in chunks
+   * (rows are independent, so chunking changes no number); between chunks the work is
+   * submitted, progress reported and the signal checked.
    */
-  features(tokenizer: ClipTokenizer, sentences: { normal: string[]; abnormal: string[] }): Tensor<"f32"> {
+  async features(
+    tokenizer: ClipTokenizer,
+    sentences: { normal: string[]; abnormal: string[] },
+    opts: { chunk?: number; signal?: AbortSignal; onProgress?: Progress } = {},
+  ): Promise<Tensor<"f32">> {
     const rt = this.rt;
     const all = [...sentences.normal, ...sentences.abnormal];
     const n = all.length;
-    const ids = tokenizer.encodeBatch(all, { contextLength: this.config.text.context });
-    const emb = this.encode(ids, n);
-    const unit = rowNormalize(rt, emb, { eps: 1e-12 });
+    const E = this.config.embed;
+    const C = this.config.text.context;
+    const ids = tokenizer.encodeBatch(all, { contextLength: C });
+    const chunk = Math.max(1, opts.chunk ?? 128);
+    const unit = rt.empty([n, E], "f32", "sentence embeddings");
+    try {
+      for (let at = 0; at < n; at += chunk) {
+        opts.signal?.throwIfAborted();
+        const m = Math.min(chunk, n - at);
+        const emb = this.encode(ids.subarray(at * C, (at + m) * C), m);
+        const dst = unit.view([m, E], at * E);
+        rowNormalize(rt, emb, { eps: 1e-12, out: dst });
+        emb.dispose();
+        dst.dispose();
+        if (opts.onProgress || opts.signal) {
+          await rt.sync();
+          opts.onProgress?.(at + m, n, "text features");
+        }
+      }
+    } catch (e) {
+      unit.dispose();
+      throw e;
+    }
     const nn = sentences.normal.length;
     const avg = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) avg[(i < nn ? 0 : 1) * n + i] = 1 / (i < nn ? nn : n - nn);
@@ -73,7 +100,7 @@ export class TextTower {
     const mean = matmul(rt, avgT, unit, { label: "state means" });
     const states = rowNormalize(rt, mean, { eps: 1e-12 });
     const out = transpose(rt, states, "text_features");
-    for (const t of [emb, unit, avgT, mean, states]) t.dispose();
+    for (const t of [unit, avgT, mean, states]) t.dispose();
     return out;
   }
 }
