@@ -209,17 +209,30 @@ modelOptions(
     .option("--class <name>", "class name for the zero-shot prompts (needs the vocabulary)")
     .requiredOption("--normal <files...>", "normal images of the class (the few shots)")
     .requiredOption("--image <file>", "the image to judge")
-    .option("--out <file>", "heatmap overlay PNG"),
-).action(async (o: ModelFlags & { class?: string; normal: string[]; image: string; out?: string }) => {
+    .option("--out <file>", "heatmap overlay PNG")
+    .option("--explain", "explain the hottest pixel: each level's share there and the nearest normal patch (JSON field explanation, summary on stderr)"),
+).action(async (o: ModelFlags & { class?: string; normal: string[]; image: string; out?: string; explain?: boolean }) => {
   const signal = cancelOnInterrupt();
   const bar = progressBar();
   const model = await openModel(o, { signal, onProgress: bar.update });
   try {
     if (o.class) await model.setClass(o.class, { signal, onProgress: bar.update });
     await model.fit(o.normal, { signal, onProgress: bar.update });
-    const p = await model.predict(o.image);
+    const p = await model.predict(o.image, { explain: o.explain });
     bar.end();
-    console.log(JSON.stringify({ score: p.score, scoreZero: p.scoreZero, scoreFew: p.scoreFew }));
+    console.log(JSON.stringify({ score: p.score, scoreZero: p.scoreZero, scoreFew: p.scoreFew, scoreScaled: p.scoreScaled, explanation: p.explanation }));
+    const e = p.explanation;
+    if (e) {
+      const f = (v: number) => v.toFixed(3);
+      console.error(`hottest pixel (${e.x}, ${e.y}) = ${f(e.value)}, patch row ${e.patch.row}, column ${e.patch.col}`);
+      for (const l of e.levels) {
+        const n = l.nearest;
+        const where = n.row === null ? "its class token" : `patch row ${n.row}, column ${n.col}`;
+        const zero = l.zeroShot === null ? "" : `zero-shot ${f(l.zeroShot)}, `;
+        console.error(`  level ${l.level}: share ${f(l.contribution)} (${zero}few-shot ${f(l.fewShot)}); nearest normal: ${o.normal[n.shot]} (${n.augmentation}), ${where}, cosine ${f(n.similarity)}`);
+      }
+      console.error(`  driven by level ${e.drivingLevel}`);
+    }
     if (o.out) {
       const { writeFileSync, renameSync } = await import("node:fs");
       const img = decodeImageFile(o.image);

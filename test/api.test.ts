@@ -108,3 +108,56 @@ describe("ClipMPCAD.load from a model folder", () => {
     await expect(ClipMPCAD.load({ model: join(dir, "nope"), runtime: rt })).rejects.toThrow(/model folder .*nope does not exist/);
   });
 });
+
+describe("explanations", () => {
+  it("names the nearest normal patch and each level's share at the hottest pixel", async () => {
+    const { AUGMENTATION_NAMES, SafetensorsFile, bytesSource } = await import("../src/index.js");
+    const rt = await gpu();
+    const { clip, adapters } = randomCheckpoints(shape, 9);
+    const det = await ClipMPCAD.load({ clip, adapters, imageSize: SIZE, levels: [1, 2], runtime: rt });
+    const set = syntheticSet(SIZE, 3, 2, 21);
+    const px = (s: { rgb: Uint8Array }) => ({ width: SIZE, height: SIZE, rgb: s.rgb });
+    await det.fit(set.support.map(px));
+    // a query that is support shot 1 itself: every patch finds itself, unaugmented
+    const self = (await det.predict(px(set.support[1]), { explain: true })).explanation!;
+    for (const l of self.levels) {
+      expect(l.nearest).toMatchObject({ shot: 1, augmentation: "original", row: self.patch.row, col: self.patch.col });
+      expect(l.fewShot).toBeLessThan(1e-5);
+      expect(l.zeroShot).toBeNull();
+    }
+    // an anomalous query: the hottest pixel is the map's maximum; the nearest patch is the
+    // most similar row of the bank (checked on the CPU against the detector file's bank)
+    const bad = set.test.find((t) => t.anomalous)!;
+    const p = await det.predict(px(bad), { explain: true });
+    const e = p.explanation!;
+    expect(p.map[e.y * SIZE + e.x]).toBe(Math.max(...p.map));
+    expect(e.drivingLevel).toBe(e.levels.reduce((a, b) => (b.contribution > a.contribution ? b : a)).level);
+    const file = await SafetensorsFile.open(bytesSource(await det.saveDetector()));
+    const T = shape.grid * shape.grid + 1;
+    const E = shape.embed;
+    const img = await det.images([px(bad)]);
+    const v = det.model.forward(img);
+    for (let j = 0; j < 2; j++) {
+      const bank = await file.read(`memory.seg.${j}`);
+      const tokens = await v.seg[j].read();
+      const q = tokens.subarray((1 + e.patch.row * shape.grid + e.patch.col) * E, (2 + e.patch.row * shape.grid + e.patch.col) * E);
+      const qn = Math.hypot(...q);
+      let best = -Infinity;
+      let arg = -1;
+      for (let r = 0; r < bank.length / E; r++) {
+        let dot = 0;
+        for (let c = 0; c < E; c++) dot += q[c] * bank[r * E + c];
+        if (dot / qn > best) [best, arg] = [dot / qn, r];
+      }
+      const n = e.levels[j].nearest;
+      const tok = n.row === null ? 0 : 1 + n.row * shape.grid + n.col!;
+      expect(n.augmentation).toBe(AUGMENTATION_NAMES[Math.floor((arg % (11 * T)) / T)]);
+      expect(arg % T).toBe(tok);
+      expect(Math.floor(arg / (11 * T))).toBe(n.shot);
+      expect(n.similarity).toBeCloseTo(best, 5);
+      expect(e.levels[j].fewShot).toBeCloseTo(1 - best, 5);
+    }
+    for (const t of [img, ...v.seg, ...v.det]) t.dispose();
+    det.dispose();
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { NORMALIZATIONS, preprocessImage, type Normalization } from "../kernels/pil-resize.js";
 import { ClipMPCADModel, type MemoryBank } from "../model/clipmpcad-model.js";
+import { explainHotspot, type Explanation } from "../model/explain.js";
 import { randomCheckpoints, type RandomClipShape } from "../model/random-checkpoint.js";
 import { blobSource, bytesSource, encodeSafetensors, SafetensorsFile, urlSource, type ByteSource, type WritableTensor } from "../model/safetensors.js";
 import { ShapeError } from "../runtime/errors.js";
@@ -176,6 +177,13 @@ export interface Prediction {
    */
   mapScaled?: Float32Array;
   scoreScaled?: number;
+  /** With { explain: true }: the hottest pixel, each level's share there, the nearest normal patch. */
+  explanation?: Explanation;
+}
+
+export interface PredictOptions extends LongRunning {
+  /** Explain the hottest pixel of the map (see Explanation); costs a little per image. */
+  explain?: boolean;
 }
 
 export class ClipMPCAD {
@@ -323,12 +331,12 @@ export class ClipMPCAD {
   }
 
   /** Maps and scores of spec 6 for one image. */
-  async predict(image: ImageInput): Promise<Prediction> {
-    return (await this.predictBatch([image]))[0];
+  async predict(image: ImageInput, opts: PredictOptions = {}): Promise<Prediction> {
+    return (await this.predictBatch([image], opts))[0];
   }
 
   /** Predictions for several images, run as one batch through the vision tower ("predict" stage, in images). */
-  async predictBatch(images: ImageInput[], opts: LongRunning = {}): Promise<Prediction[]> {
+  async predictBatch(images: ImageInput[], opts: PredictOptions = {}): Promise<Prediction[]> {
     if (!this.memory) throw new ShapeError("call fit(normalImages) before predict: the few-shot maps need the memory bank");
     opts.signal?.throwIfAborted();
     const batch = await this.images(images);
@@ -356,6 +364,9 @@ export class ClipMPCAD {
           p.scoreScaled = m;
         }
         if (this.threshold !== null) p.isAnomalous = score > this.threshold;
+        if (opts.explain) {
+          p.explanation = await explainHotspot({ seg, map, size: this.imageSize, levels: this.model.levels, textFeatures: this.textFeatures, memory: this.memory });
+        }
         out.push(p);
         opts.onProgress?.(i + 1, images.length, "predict");
         for (const t of [...seg, ...det, ...Object.values(h)]) t?.dispose();
