@@ -2,7 +2,7 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { CLIP_FILES, type Progress, ClipMPCAD, classNameFor, downloadModel, createRuntime, decodeImageFile, encodePng, evaluateDataset, heatmapOverlay, loadTokenizer, writeTrace } from "./index.js";
+import { CLIP_FILES, type Progress, ClipMPCAD, classNameFor, downloadModel, createRuntime, evaluateDataset, loadTokenizer, writeTrace } from "./index.js";
 import { runDemo } from "./demo.js";
 import { cancelOnInterrupt, progressBar } from "./progress-bar.js";
 import { selfCheck } from "./selfcheck.js";
@@ -235,11 +235,7 @@ modelOptions(
     }
     if (o.out) {
       const { writeFileSync, renameSync } = await import("node:fs");
-      const img = decodeImageFile(o.image);
-      const S = model.imageSize;
-      const { pilBicubicResize } = await import("./image/pil-resize.js");
-      const rgb = pilBicubicResize(img.rgb, img.width, img.height, 3, S, S);
-      writeFileSync(`${o.out}.tmp`, encodePng(heatmapOverlay(rgb, p.map, S), S, S));
+      writeFileSync(`${o.out}.tmp`, (await model.heatmap(o.image, p.map)).png);
       renameSync(`${o.out}.tmp`, o.out);
       console.error(`wrote ${o.out}`);
     }

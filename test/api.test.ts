@@ -161,3 +161,32 @@ describe("explanations", () => {
     det.dispose();
   });
 });
+
+describe("inputs, banks and heatmaps", () => {
+  it("takes float model inputs as given, builds an unaugmented bank on request, draws heatmaps", async () => {
+    const { decodeImage } = await import("../src/index.js");
+    const rt = await gpu();
+    const { clip, adapters } = randomCheckpoints(shape, 12);
+    const det = await ClipMPCAD.load({ clip, adapters, imageSize: SIZE, levels: [1, 2], runtime: rt });
+    const set = syntheticSet(SIZE, 2, 2, 4);
+    const px = (s: { rgb: Uint8Array }) => ({ width: SIZE, height: SIZE, rgb: s.rgb });
+    await det.fit(set.support.map(px), { augment: false });
+    const bad = set.test.find((t) => t.anomalous)!;
+    const asPixels = await det.predict(px(bad), { explain: true });
+    expect(asPixels.explanation!.levels.every((l) => l.nearest.augmentation === "original")).toBe(true);
+    const input = await det.images([px(bad)]);
+    const floats = { data: (await input.read()) as Float32Array, shape: [3, SIZE, SIZE] as const };
+    input.dispose();
+    const asFloats = await det.predict(floats);
+    expect(asFloats.score).toBe(asPixels.score);
+    await expect(det.predict({ data: new Float32Array(3 * 8 * 8), shape: [3, 8, 8] })).rejects.toThrow(/must be \[3, 32, 32\]/);
+    // 2 shots x 1 view x 17 tokens per level, against 11 views when augmented
+    expect((await det.saveDetector()).length).toBeLessThan(2 * 17 * 32 * 4 * 4 + 4096); // augmented: 11x that
+    const h = await det.heatmap(px(bad), asPixels.map);
+    expect(h.rgba.length).toBe(SIZE * SIZE * 4);
+    const back = decodeImage(h.png);
+    expect([back.width, back.height]).toEqual([SIZE, SIZE]);
+    expect(Array.from(back.rgb.subarray(0, 3))).toEqual(Array.from(h.rgba.subarray(0, 3)));
+    det.dispose();
+  });
+});

@@ -6,6 +6,8 @@
 import { NORMALIZATIONS, preprocessImage, type Normalization } from "../kernels/pil-resize.js";
 import { ClipMPCADModel, type MemoryBank } from "../model/clipmpcad-model.js";
 import { explainHotspot, type Explanation } from "../model/explain.js";
+import { heatmapOverlay, type HeatmapOptions } from "../image/heatmap.js";
+import { pilBicubicResize } from "../image/pil-resize.js";
 import { randomCheckpoints, type RandomClipShape } from "../model/random-checkpoint.js";
 import { blobSource, bytesSource, encodeSafetensors, SafetensorsFile, urlSource, type ByteSource, type WritableTensor } from "../model/safetensors.js";
 import { ShapeError } from "../runtime/errors.js";
@@ -27,13 +29,29 @@ export interface RgbPixels {
   rgb: Uint8Array;
 }
 
-/** An image: a path (Node), encoded PNG/JPEG bytes, decoded RGB pixels, or ImageData. */
-export type ImageInput = string | Uint8Array | ArrayBuffer | RgbPixels | { width: number; height: number; data: Uint8ClampedArray };
+/**
+ * A model input given as floats: [3, S, S] at the model's image size, already resized and
+ * normalised as the model expects (what a tensor pipeline produces); used as given.
+ */
+export interface FloatImage {
+  data: Float32Array;
+  shape: readonly [3, number, number];
+}
+
+/**
+ * An image: a path (Node) or URL, encoded PNG/JPEG bytes or a Blob, decoded RGB pixels,
+ * ImageData or an ImageBitmap (browsers), or a FloatImage.
+ */
+export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | RgbPixels | { width: number; height: number; data: Uint8ClampedArray } | ImageBitmap | FloatImage;
+
+const isFloatImage = (img: ImageInput): img is FloatImage => typeof img === "object" && "shape" in img && (img as FloatImage).data instanceof Float32Array;
 
 export interface Platform {
   source(src: Source): Promise<ByteSource>;
   bytes(src: Source): Promise<Uint8Array>;
-  decode(img: ImageInput): Promise<RgbPixels>;
+  /** 8-bit RGB pixels of any input but a FloatImage. */
+  decode(img: Exclude<ImageInput, FloatImage>): Promise<RgbPixels>;
+  encodePng(rgba: Uint8Array, width: number, height: number): Promise<Uint8Array>;
   /** The tokenizer a vocabulary source names (a .txt.gz/.txt, a tokenizer.json, or on Node a folder). */
   tokenizer(src: Source): Promise<ClipTokenizer>;
   /** The files of a model folder (a path on Node, a base URL in browsers). */
@@ -79,15 +97,17 @@ export const browserPlatform: Platform = {
   },
   async decode(img) {
     if (typeof img === "object" && "rgb" in img) return img;
-    if (typeof img === "object" && "data" in img && "width" in img) return fromRgba(img.data, img.width, img.height);
+    if (typeof img === "object" && "data" in img && "width" in img) return fromRgba(img.data as Uint8ClampedArray, img.width, img.height);
+    if (typeof ImageBitmap !== "undefined" && img instanceof ImageBitmap) return bitmapPixels(img);
     const bytes = await browserPlatform.bytes(img as Source);
     // as PIL: no colour management, alpha dropped rather than multiplied in (the canvas may
     // still store premultiplied pixels, so translucent pixels can differ by rounding)
-    const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext("2d")!;
-    ctx.drawImage(bitmap, 0, 0);
-    return fromRgba(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
+    return bitmapPixels(await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: "none", premultiplyAlpha: "none" }));
+  },
+  async encodePng(rgba, width, height) {
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("2d")!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+    return new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
   },
   async tokenizer(src) {
     const bytes = await browserPlatform.bytes(src);
@@ -110,6 +130,13 @@ export const browserPlatform: Platform = {
     return { clip: `${base}/${MODEL_FOLDER_NAMES.clip[0]}`, adapters: `${base}/${MODEL_FOLDER_NAMES.adapters[0]}`, vocab };
   },
 };
+
+function bitmapPixels(bitmap: ImageBitmap): RgbPixels {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext("2d")!;
+  ctx.drawImage(bitmap, 0, 0);
+  return fromRgba(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, bitmap.height);
+}
 
 export function fromRgba(data: ArrayLike<number>, width: number, height: number): RgbPixels {
   const rgb = new Uint8Array(width * height * 3);
@@ -265,7 +292,18 @@ export class ClipMPCAD {
     const out = rt.empty([inputs.length, 3, S, S], "f32", "images");
     try {
       for (let i = 0; i < inputs.length; i++) {
-        const img = await this.platform.decode(inputs[i]);
+        const input = inputs[i];
+        if (isFloatImage(input)) {
+          const [c, h, w] = input.shape;
+          if (c !== 3 || h !== S || w !== S || input.data.length !== 3 * S * S) {
+            throw new ShapeError(`image ${i}: a float image must be [3, ${S}, ${S}] (the model's input, resized and normalised), not [${input.shape.join(", ")}] with ${input.data.length} values`);
+          }
+          const view = out.view([3, S, S], i * 3 * S * S);
+          rt.write(view, input.data);
+          view.dispose();
+          continue;
+        }
+        const img = await this.platform.decode(input);
         const bytes = rt.tensor(Uint32Array.from(img.rgb), [img.height, img.width, 3], "u32", "image bytes");
         const view = out.view([3, S, S], i * 3 * S * S);
         preprocessImage(rt, bytes, S, this.normalization, { out: view });
@@ -280,13 +318,14 @@ export class ClipMPCAD {
   }
 
   /**
-   * Builds the few-shot memory bank from normal images (each augmented 11-fold, spec 7).
+   * Builds the few-shot memory bank from normal images, each augmented 11-fold as spec 7
+   * does (augment: false keeps the images alone: a bank 11 times smaller, not the paper's).
    * Reports the "memory bank" stage in shots; on abort the previous bank stays.
    */
-  async fit(normalImages: ImageInput[], opts: LongRunning = {}): Promise<void> {
+  async fit(normalImages: ImageInput[], opts: { augment?: boolean } & LongRunning = {}): Promise<void> {
     if (normalImages.length === 0) throw new ShapeError("fit needs at least one normal image (the few-shot support set)");
     const k = normalImages.length;
-    const memory = this.model.emptyMemory(k);
+    const memory = this.model.emptyMemory(k, opts.augment ?? true);
     let stats: { mean: number; std: number } | null = null;
     try {
       for (let i = 0; i < k; i++) {
@@ -318,6 +357,20 @@ export class ClipMPCAD {
     this.disposeMemory();
     this.memory = memory;
     this.supportStats = stats;
+  }
+
+  /**
+   * A heatmap overlay of a map (from predict) on the image as the model saw it (resized to
+   * S x S): Gaussian-smoothed (sigma 4), jet colours, as RGBA and PNG. The colours span
+   * the map's own range unless `range` is given (use a fixed range to compare images).
+   */
+  async heatmap(image: Exclude<ImageInput, FloatImage>, map: Float32Array, opts: HeatmapOptions = {}): Promise<{ width: number; height: number; rgba: Uint8Array; png: Uint8Array }> {
+    const S = this.imageSize;
+    if (map.length !== S * S) throw new ShapeError(`heatmap: the map has ${map.length} values, not ${S} x ${S}`);
+    const img = await this.platform.decode(image);
+    const rgb = pilBicubicResize(img.rgb, img.width, img.height, 3, S, S);
+    const rgba = heatmapOverlay(rgb, map, S, opts);
+    return { width: S, height: S, rgba, png: await this.platform.encodePng(rgba, S, S) };
   }
 
   /**
@@ -422,6 +475,7 @@ export class ClipMPCAD {
       threshold: this.threshold,
       className: this.className,
       shots: this.memory.shots,
+      views: this.memory.views,
       weights: this.model.weights.fingerprint,
     };
     return encodeSafetensors(tensors, { detector: JSON.stringify(meta) });
@@ -430,7 +484,7 @@ export class ClipMPCAD {
   /** A detector saved by saveDetector, with the vision weights and adapters it was made with. */
   static async loadDetector(o: { clip: Source; adapters: Source; detector: Source; device?: GPUDevice; runtime?: Runtime }, platform: Platform = defaultPlatform): Promise<ClipMPCAD> {
     const file = await SafetensorsFile.open(await platform.source(o.detector));
-    let meta: { format?: string; imageSize: number; levels: number[]; normalization: Normalization; threshold: number | null; className: string | null; shots: number; weights: string };
+    let meta: { format?: string; imageSize: number; levels: number[]; normalization: Normalization; threshold: number | null; className: string | null; shots: number; views?: number; weights: string };
     try {
       meta = JSON.parse(file.metadata.detector ?? "{}");
     } catch {
@@ -457,7 +511,7 @@ export class ClipMPCAD {
         seg.push(await load(`memory.seg.${j}`));
         detTokens.push(await load(`memory.det.${j}`));
       }
-      det.memory = { seg, det: detTokens, shots: meta.shots };
+      det.memory = { seg, det: detTokens, shots: meta.shots, views: meta.views ?? 11 };
       if (file.has("text_features")) det.textFeatures = await load("text_features");
       det.threshold = meta.threshold;
       det.className = meta.className;

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { evaluateDataset } from "../eval/evaluate.js";
 import { loadTokenizer } from "../tokenizer/load-node.js";
-import { decodeImage, decodeImageFile } from "../image/decode-node.js";
+import { decodeImage, decodeImageFile, encodePng } from "../image/decode-node.js";
 import { fileSource } from "../model/safetensors-node.js";
 import { browserPlatform, fromRgba, MODEL_FOLDER_NAMES, type Platform } from "./clipmpcad.js";
 
@@ -20,10 +20,15 @@ export const nodePlatform: Platform = {
     return browserPlatform.bytes(src);
   },
   async decode(img) {
-    if (typeof img === "string") return decodeImageFile(img);
+    if (typeof img === "string" && !isUrl(img)) return decodeImageFile(img);
     if (img instanceof Uint8Array || img instanceof ArrayBuffer) return decodeImage(img instanceof Uint8Array ? img : new Uint8Array(img));
+    if (typeof img === "string" || img instanceof URL || img instanceof Blob) return decodeImage(await browserPlatform.bytes(img), String(img instanceof Blob ? "blob" : img));
     if ("rgb" in img) return img;
-    return fromRgba(img.data, img.width, img.height);
+    if ("data" in img) return fromRgba(img.data, img.width, img.height);
+    throw new Error("ImageBitmap inputs exist only in browsers: on Node give a path, bytes or RGB pixels");
+  },
+  async encodePng(rgba, width, height) {
+    return encodePng(rgba, width, height);
   },
   async tokenizer(src) {
     if (typeof src === "string" && !isUrl(src)) return loadTokenizer(src);

@@ -4,7 +4,7 @@
  * Works on preprocessed [3, S, S] image tensors; decoding and files are the callers' (the
  * trace command, the ClipMPCAD API).
  */
-import { augmentSupport } from "../kernels/resample.js";
+import { AUGMENTATIONS, augmentSupport } from "../kernels/resample.js";
 import { nearestDistance } from "../kernels/nearest.js";
 import { rowMean, rowNormalize } from "../kernels/reduce.js";
 import { softmaxMean, upMap, zeroShotLogits } from "../kernels/heads.js";
@@ -46,6 +46,8 @@ export interface MemoryBank {
   det: Tensor<"f32">[];
   /** Support images it was built from (before augmentation). */
   shots: number;
+  /** Images per shot in the bank: 11 (spec 7's augmentations) or 1 (fit with augment: false). */
+  views: number;
 }
 
 export interface HeadOutputs {
@@ -125,8 +127,8 @@ export class ClipMPCADModel {
   }
 
   /** The memory bank of spec 6-7 from preprocessed support images [k, 3, S, S]. */
-  buildMemory(support: Tensor): MemoryBank {
-    const bank = this.emptyMemory(support.shape[0]);
+  buildMemory(support: Tensor, augment = true): MemoryBank {
+    const bank = this.emptyMemory(support.shape[0], augment);
     for (let i = 0; i < bank.shots; i++) {
       const img = support.at(i);
       this.addShot(bank, i, img);
@@ -135,25 +137,27 @@ export class ClipMPCADModel {
     return bank;
   }
 
-  /** A memory bank of k shots, to be filled by addShot. */
-  emptyMemory(k: number): MemoryBank {
+  /** A memory bank of k shots, to be filled by addShot; augmented 11-fold (spec 7) unless augment is false. */
+  emptyMemory(k: number, augment = true): MemoryBank {
     const E = this.config.embed;
     const T = this.vision.tokens;
-    const seg: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * 11 * T, E], "f32", "memory seg"));
-    const det: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * 11 * T, E], "f32", "memory det"));
-    return { seg, det, shots: k };
+    const views = augment ? AUGMENTATIONS : 1;
+    const seg: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * views * T, E], "f32", "memory seg"));
+    const det: Tensor<"f32">[] = this.levels.map(() => this.rt.empty([k * views * T, E], "f32", "memory det"));
+    return { seg, det, shots: k, views };
   }
 
-  /** Writes shot i (a preprocessed image [3, S, S], augmented 11-fold) into the bank. */
+  /** Writes shot i (a preprocessed image [3, S, S], with its augmentations when the bank has them) into the bank. */
   addShot(bank: MemoryBank, i: number, img: Tensor): void {
     const E = this.config.embed;
     const T = this.vision.tokens;
-    const aug = augmentSupport(this.rt, img); // [11, 3, S, S]
+    const V = bank.views;
+    const aug = V === 1 ? img.reshape([1, ...img.shape]) : augmentSupport(this.rt, img); // [V, 3, S, S]
     const out = this.vision.forward(aug);
     this.levels.forEach((_, j) => {
       for (const [src, dstBank] of [[out.seg[j], bank.seg[j]], [out.det[j], bank.det[j]]] as const) {
-        const rows = src.reshape([11 * T, E]);
-        const dst = dstBank.view([11 * T, E], i * 11 * T * E);
+        const rows = src.reshape([V * T, E]);
+        const dst = dstBank.view([V * T, E], i * V * T * E);
         rowNormalize(this.rt, rows, { eps: 1e-8, out: dst });
         for (const t of [rows, dst]) t.dispose();
       }
@@ -209,7 +213,7 @@ export class ClipMPCADModel {
     const S = this.imageSize;
     const T = this.vision.tokens;
     const E = this.config.embed;
-    const per = 11 * T; // rows a shot holds in the bank
+    const per = memory.views * T; // rows a shot holds in the bank
     const maps = rt.empty([k, S, S], "f32", "support maps");
     for (let i = 0; i < k; i++) {
       const out = maps.view([S, S], i * S * S);

@@ -98,7 +98,7 @@ export async function explainHotspot(o: ExplainInput): Promise<Explanation> {
     for (const t of [token, unit, sims]) t.dispose();
     let best = 0;
     for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
-    const perShot = 11 * T;
+    const perShot = o.memory.views * T;
     const tok = best % T;
     const fewShot = 1 - s[best];
     levels.push({
@@ -108,7 +108,7 @@ export async function explainHotspot(o: ExplainInput): Promise<Explanation> {
       contribution: zeroShot === null ? fewShot : 0.5 * zeroShot + 0.5 * fewShot,
       nearest: {
         shot: Math.floor(best / perShot),
-        augmentation: AUGMENTATION_NAMES[Math.floor((best % perShot) / T)],
+        augmentation: AUGMENTATION_NAMES[o.memory.views === 1 ? 0 : Math.floor((best % perShot) / T)],
         row: tok === 0 ? null : Math.floor((tok - 1) / G),
         col: tok === 0 ? null : (tok - 1) % G,
         similarity: s[best],
