@@ -166,9 +166,11 @@ modelOptions(
     .option("--few-shot-list <file>", "names of the shots, one per line (instead of a seeded draw)")
     .option("--class-name <name>", "class name for the prompts (default: the reference's name for the dataset)")
     .option("--json <file>", "write the metrics and per-image scores as JSON")
-    .option("--overlays <dir>", "write heatmap overlays of a sample of test images (maps normalised across the dataset, as the metrics see them)")
+    .option("--overlays <dir>", "folder for heatmap overlays of a sample of test images, maps normalised across the dataset as the metrics see them (default: evaluate-<dataset>)")
+    .option("--no-overlays", "write no overlays")
     .option("--overlay-count <n>", "how many overlays, spread over normal and anomalous images", "8"),
-).action(async (o: ModelFlags & { data: string; dataset: string; shots: string; seed: string; fewShotList?: string; className?: string; json?: string; overlays?: string; overlayCount: string }) => {
+).action(async (o: ModelFlags & { data: string; dataset: string; shots: string; seed: string; fewShotList?: string; className?: string; json?: string; overlays: string | boolean; overlayCount: string }) => {
+  const overlayDir = o.overlays === false ? undefined : typeof o.overlays === "string" ? o.overlays : `evaluate-${o.dataset}`;
   const shots = Number(o.shots);
   const signal = cancelOnInterrupt();
   const bar = progressBar();
@@ -180,7 +182,7 @@ modelOptions(
       shots,
       seed: Number(o.seed),
       fewShotList: o.fewShotList,
-      overlays: o.overlays ? { dir: o.overlays, count: Number(o.overlayCount) } : undefined,
+      overlays: overlayDir ? { dir: overlayDir, count: Number(o.overlayCount) } : undefined,
       signal,
       onProgress: bar.update,
     });
@@ -191,7 +193,7 @@ modelOptions(
     console.log("| --- | --- | --- | --- | --- |");
     console.log(`| ${pct(r.imageAuroc)} | ${pct(r.imageAp)} | ${pct(r.pixelAuroc)} | ${pct(r.pixelAp)} | ${pct(r.pro)} |`);
     if (r.task === "classification") console.log("(no masks: image metrics only)");
-    if (r.overlays?.length) console.log(`overlays: ${r.overlays.length} in ${o.overlays}`);
+    if (r.overlays?.length) console.log(`overlays: ${r.overlays.length} in ${overlayDir}`);
     if (o.json) {
       const { writeFileSync, renameSync } = await import("node:fs");
       writeFileSync(`${o.json}.tmp`, JSON.stringify(r, null, 2));

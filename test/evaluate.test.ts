@@ -96,4 +96,24 @@ describe("evaluate (spec 8)", () => {
     expect(existsSync(join(root, "ov"))).toBe(false);
     model.dispose();
   });
+
+  it("the CLI prints the table, writes the JSON and a sample of overlays", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const { copyFileSync, readdirSync, readFileSync } = await import("node:fs");
+    const { resolve } = await import("node:path");
+    const root = makeDataset(28);
+    const model = join(root, "model");
+    mkdirSync(model);
+    copyFileSync("test/fixtures/model/clip-b.safetensors", join(model, "clip.safetensors"));
+    copyFileSync("test/fixtures/model/adapters-b.safetensors", join(model, "adapters.safetensors"));
+    const cli = resolve("dist/cli.js");
+    const r = await promisify(execFile)(process.execPath, [cli, "evaluate", "--model", model, "--image-size", "28", "--levels", "2,4", "--normalize", "imagenet", "--data", root, "--dataset", "Toy", "--shots", "2", "--json", "out.json", "--overlay-count", "2"], { cwd: root, encoding: "utf8" });
+    expect(r.stdout).toMatch(/few-shot maps only \(no vocabulary/);
+    expect(r.stdout).toMatch(/\| image AUROC \| image AP \| pixel AUROC \| pixel AP \| PRO \(30% FPR\) \|/);
+    const json = JSON.parse(readFileSync(join(root, "out.json"), "utf8"));
+    expect(json.images).toHaveLength(6);
+    expect(readdirSync(join(root, "evaluate-Toy")).sort()).toEqual(json.overlays.map((f: string) => f.split("/").pop()).sort());
+    expect(json.overlays).toHaveLength(2);
+  });
 });
