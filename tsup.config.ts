@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
-// Three entries: the Node library (Dawn through the `webgpu` package), the browser-safe
-// library (navigator.gpu only, no Node built-ins), and the CLI. WGSL is embedded as text.
+// Four entries: the Node library (Dawn through the `webgpu` package), the browser-safe
+// library (navigator.gpu only, no Node built-ins) with its Web Worker, and the CLI. WGSL
+// is embedded as text.
 export default defineConfig([
   {
     entry: { index: "src/index.ts", cli: "src/cli.ts" },
@@ -15,9 +16,11 @@ export default defineConfig([
     external: ["webgpu"],
   },
   {
-    entry: { browser: "src/browser.ts" },
+    // the page's library and the detector worker it starts (dist/worker.js beside it)
+    entry: { browser: "src/browser.ts", worker: "src/browser/detector-worker.ts" },
     format: ["esm"],
     platform: "browser",
+    splitting: false, // each file stands alone: a page loads one, the worker the other
     target: "es2022",
     dts: true,
     sourcemap: true,

@@ -23,3 +23,4 @@ export { randomCheckpoints, type RandomClipShape } from "./model/random-checkpoi
 export { auroc, averagePrecision, minMaxNormalize, labelRegions, perRegionOverlap, MetricError } from "./eval/metrics.js";
 export { syntheticImage, syntheticSet, type SyntheticImage } from "./eval/synthetic.js";
 export { heatmapOverlay, gaussianBlur, jet, type HeatmapOptions } from "./image/heatmap.js";
+export { traceModel, pixelsToTensor, type TraceInputs, type TracePixels } from "./model/trace-core.js";

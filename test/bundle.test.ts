@@ -78,6 +78,6 @@ describe("bundle", () => {
     expect(readFileSync(out).subarray(1, 4).toString()).toBe("PNG");
     const bad = spawnSync(process.execPath, ["dist/cli.js", "detect", "--model", "/nonexistent", "--normal", "a.png", "--image", "b.png"], { encoding: "utf8" });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/give --model DIR holding clip.safetensors and adapters.safetensors/);
+    expect(bad.stderr).toMatch(/model folder \/nonexistent does not exist/);
   });
 });

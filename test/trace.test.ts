@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ClipMPCADModel, loadImages, NORMALIZATIONS, openSafetensors, runTrace, type WritableTensor } from "../src/index.js";
+import { maxAbs, relL2 } from "./helpers/compare.js";
 import { gpu } from "./helpers/gpu.js";
 import { sharedFile, VOCAB_GZ } from "./helpers/shared.js";
 
@@ -13,22 +14,6 @@ const CASES = JSON.parse(readFileSync(join(DIR, "cases.json"), "utf8")).cases as
   string,
   { S: number; levels: number[]; classname: string; norm: "none" | "imagenet"; support: string[]; queries: string[]; naming: string }
 >;
-
-function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
-
-function maxAbs(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
-  return m;
-}
 
 describe("trace against the PyTorch reference", () => {
   for (const [name, c] of Object.entries(CASES)) {
