@@ -21,6 +21,7 @@ export default defineConfig([
     format: ["esm"],
     platform: "browser",
     splitting: false, // each file stands alone: a page loads one, the worker the other
+    minify: true,
     target: "es2022",
     dts: true,
     sourcemap: true,
