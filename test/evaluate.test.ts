@@ -54,7 +54,7 @@ describe("evaluate (spec 8)", () => {
     await model.setClass("toy with defects");
     const stages = new Set<string>();
     const overlays = join(root, "overlays");
-    const r = await model.evaluate(root, { name: "Toy", shots: 2, seed: 3, overlays: { dir: overlays, count: 3 }, onProgress: (d, t, stage) => stages.add(`${stage} ${d}/${t}`) });
+    const r = await model.evaluate(root, { name: "Toy", shots: 2, seed: 3, overlays: { dir: overlays, count: 3 }, onProgress: (d, t, stage) => stage !== "compile shaders" && stages.add(`${stage} ${d}/${t}`) });
     expect(stages).toEqual(new Set(["memory bank 1/2", "memory bank 2/2", ...[1, 2, 3, 4, 5, 6].map((i) => `test images ${i}/6`)]));
     // two anomalous and one normal image, as PNGs of the model's input size
     expect(r.overlays!.map((f) => f.slice(overlays.length + 1).split("_")[0]).sort()).toEqual(["Ungood", "Ungood", "good"]);

@@ -217,6 +217,23 @@ describe("runtime", () => {
     rt.dispose();
   });
 
+  it("pipelinesReady() reports recorded kernels' pipelines as they compile", async () => {
+    const rt = await createRuntime();
+    const { linear } = await import("../src/index.js");
+    const x = rt.tensor(new Float32Array(6), [2, 3]);
+    const w = rt.tensor(new Float32Array(12), [4, 3]);
+    const y = linear(rt, x, w, { activation: "gelu" }); // recorded: its pipeline compiles in the background
+    const seen: string[] = [];
+    await rt.pipelinesReady((d, t) => seen.push(`${d}/${t}`));
+    // a compile that finished before the call reports nothing; otherwise it ends at 1/1
+    if (seen.length) expect(seen).toEqual(["0/1", "1/1"]);
+    seen.length = 0;
+    await rt.pipelinesReady((d, t) => seen.push(`${d}/${t}`)); // nothing left to wait for
+    expect(seen).toEqual([]);
+    expect(Array.from(await y.read())).toEqual(new Array(8).fill(0));
+    rt.dispose();
+  });
+
   it("the browser provider says what is missing when navigator.gpu is absent", async () => {
     await expect(navigatorGpuProvider({})).rejects.toThrow(NoAdapterError);
     await expect(navigatorGpuProvider({})).rejects.toThrow(/navigator.gpu is undefined/);

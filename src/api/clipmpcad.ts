@@ -335,6 +335,7 @@ export class ClipMPCAD {
         this.model.addShot(memory, i, one);
         one.dispose();
         img.dispose();
+        await this.compiled(opts);
         await this.runtime.sync();
         opts.onProgress?.(i + 1, k, "memory bank");
       }
@@ -357,6 +358,11 @@ export class ClipMPCAD {
     this.disposeMemory();
     this.memory = memory;
     this.supportStats = stats;
+  }
+
+  /** Reports the shaders that recorded work still waits for, as the "compile shaders" stage. */
+  private async compiled(opts: LongRunning): Promise<void> {
+    if (opts.onProgress) await this.runtime.pipelinesReady((d, t) => opts.onProgress!(d, t, "compile shaders"));
   }
 
   /**
@@ -395,6 +401,7 @@ export class ClipMPCAD {
     const batch = await this.images(images);
     const v = this.model.forward(batch);
     batch.dispose();
+    await this.compiled(opts);
     const out: Prediction[] = [];
     try {
       for (let i = 0; i < images.length; i++) {

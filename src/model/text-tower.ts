@@ -85,6 +85,7 @@ export class TextTower {
         emb.dispose();
         dst.dispose();
         if (opts.onProgress || opts.signal) {
+          if (opts.onProgress) await rt.pipelinesReady((d, t) => opts.onProgress!(d, t, "compile shaders"));
           await rt.sync();
           opts.onProgress?.(at + m, n, "text features");
         }

@@ -307,6 +307,20 @@ export class Runtime {
     this.commands.push({ kind: "dispatch", label, pipelineKey, def, layout, entries, paramsAt, workgroups: wg });
   }
 
+  /**
+   * Waits until every pipeline created so far (by recording or warmup) has compiled,
+   * reporting (ready, total) as they finish; compile errors still surface at the next
+   * read/sync. Long work calls it after recording its first pass so that progress shows a
+   * "compile shaders" stage.
+   */
+  async pipelinesReady(onProgress?: (done: number, total: number) => void): Promise<void> {
+    const entries = [...this.pipelines.values()];
+    let done = entries.filter((e) => e.pipeline).length;
+    if (done === entries.length) return;
+    onProgress?.(done, entries.length);
+    await Promise.all(entries.filter((e) => !e.pipeline).map((e) => e.promise.then(() => onProgress?.(++done, entries.length), () => undefined)));
+  }
+
   /** Compiles the pipelines of these kernels ahead of their first use. */
   async warmup(kernels: { def: KernelDef; constants?: Record<string, number> }[]): Promise<void> {
     const keys = kernels.map((k) => this.ensurePipeline(k.def, reflectKernel(k.def), k.constants ?? {}));
