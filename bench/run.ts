@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json FILE] [-- --no-peers] [-- --no-kernels]`
+ * `npm run bench [-- --quick] [-- --json FILE] [-- --no-peers] [-- --no-kernels] [-- --torch-device cuda]`
  *
  * What users pick this library for, side by side with what they would use instead, on the
  * same WebGPU adapter in the same process, interleaved (ours, peer, ours, peer, ...), after a
@@ -163,16 +163,19 @@ for (const [name, N, K] of [
 x.dispose();
 
 // ---- PyTorch on the CPU, same shapes
-let torch: { torch: string; threads: number; ms: Record<string, number> } | null = null;
+let torch: { torch: string; threads: number; device: string; ms: Record<string, number> } | null = null;
+const torchName = `pytorch-${flag("--torch-device") ?? "cpu"}`;
 if (!args.includes("--no-peers")) {
-  const py = "/usr/bin/python3";
-  if (!existsSync(py)) notes.push("PyTorch (CPU) not run: /usr/bin/python3 is missing (apt-get install -y python3-torch)");
+  const py = process.env.CLIPMPCAD_PYTHON ?? "/usr/bin/python3";
+  const device = flag("--torch-device") ?? "cpu";
+  if (!existsSync(py)) notes.push(`PyTorch not run: ${py} is missing (apt-get install -y python3-torch, or set CLIPMPCAD_PYTHON)`);
   else {
-    const r = spawnSync(py, ["bench/peers/torch_peer.py", "--T", String(T), "--W", String(W), "--heads", String(shape.heads), "--reps", String(rounds), ...(quick ? [] : ["--forward"])], { encoding: "utf8", timeout: 3_600_000 });
+    const script = process.env.CLIPMPCAD_TORCH_PEER ?? "bench/peers/torch_peer.py";
+    const r = spawnSync(py, [script, "--T", String(T), "--W", String(W), "--heads", String(shape.heads), "--reps", String(rounds), "--device", device, ...(quick ? [] : ["--forward", "--batch8"])], { encoding: "utf8", timeout: 3_600_000 });
     if (r.status === 0) torch = JSON.parse(r.stdout.trim().split("\n").pop()!);
     else notes.push(`PyTorch (CPU) not run: ${/No module named 'torch'/.test(r.stderr) ? "python3-torch is not installed (apt-get install -y python3-torch)" : r.stderr.trim().split("\n").pop()}`);
   }
-  if (torch) for (const c of cases) if (torch.ms[c.case] !== undefined) c.ms[`pytorch-cpu`] = torch.ms[c.case];
+  if (torch) for (const c of cases) if (torch.ms[c.case] !== undefined) c.ms[torchName] = torch.ms[c.case];
 }
 
 // ---- the whole vision forward (full run) and flat memory
@@ -211,7 +214,8 @@ if (!quick) {
     model[`forward b${batch} ms per image`] = (performance.now() - s) / batch;
     for (const t of [imgs, ...v.seg, ...v.det]) t.dispose();
   }
-  if (torch?.ms["forward b1"]) model["pytorch-cpu forward b1 ms"] = torch.ms["forward b1"];
+  if (torch?.ms["forward b1"]) model[`${torchName} forward b1 ms`] = torch.ms["forward b1"];
+  if (torch?.ms["forward b8 per image"]) model[`${torchName} forward b8 ms per image`] = torch.ms["forward b8 per image"];
   det.dispose();
 }
 model["peak GPU memory MiB"] = rt.stats().peakBytesInUse / 2 ** 20;
@@ -227,7 +231,7 @@ if (!args.includes("--no-kernels")) {
 }
 
 // ---- report
-const who = ["ours", ...peers.map((p) => p.name), ...(torch ? ["pytorch-cpu"] : [])];
+const who = ["ours", ...peers.map((p) => p.name), ...(torch ? [torchName] : [])];
 const header = ["case", "shape", ...who.map((w) => `${w} ms`), "ours GFLOP/s", ...who.slice(1).map((w) => `${w} / ours`)];
 const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
 for (const c of cases) {
@@ -244,7 +248,7 @@ const result = {
   adapter: rt.adapter,
   shape,
   rounds,
-  peers: [...peers.map((p) => ({ name: p.name, version: p.version })), ...(torch ? [{ name: "pytorch-cpu", version: torch.torch, threads: torch.threads }] : [])],
+  peers: [...peers.map((p) => ({ name: p.name, version: p.version })), ...(torch ? [{ name: torchName, version: torch.torch, threads: torch.threads }] : [])],
   cases,
   model,
   kernels,
