@@ -38,19 +38,28 @@ interface Row {
   kernel: string;
   shape: string;
   ms: number;
+  gpuMs?: string;
   rate: string;
   maxError: string;
 }
 const rows: Row[] = [];
 
+/** GPU milliseconds of the last time() call (timestamp-query), when the adapter has it. */
+let lastGpuMs = null as number | null;
+
 async function time(rt: Runtime, run: () => Tensor | Tensor[], reps: number): Promise<number> {
   const dispose = (r: Tensor | Tensor[]) => (Array.isArray(r) ? r : [r]).forEach((t) => t.dispose());
   dispose(run());
   await rt.sync();
+  const profiling = rt.profile(true);
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) dispose(run());
   await rt.sync();
-  return (performance.now() - t0) / reps;
+  const ms = (performance.now() - t0) / reps;
+  const gpu = await rt.gpuTimes();
+  rt.profile(false);
+  lastGpuMs = profiling ? [...gpu.values()].reduce((a, v) => a + v.ms, 0) / reps : null;
+  return ms;
 }
 
 const rt = await createRuntime();
@@ -78,7 +87,7 @@ for (const [name, N, K] of [
     err = Math.max(err, Math.abs(s - got[o]));
   }
   const ms = await time(rt, () => linear(rt, input, w), reps);
-  rows.push({ kernel: `linear ${name}`, shape: `${T}x${K} @ ${N}x${K}T`, ms, rate: `${((2 * T * N * K) / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: err.toExponential(1) });
+  rows.push({ kernel: `linear ${name}`, shape: `${T}x${K} @ ${N}x${K}T`, ms, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${((2 * T * N * K) / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: err.toExponential(1) });
   w.dispose();
   if (input !== x) input.dispose();
 }
@@ -101,7 +110,7 @@ for (const [name, N, K] of [
   let err = 0;
   for (let c = 0; c < d; c++) err = Math.max(err, Math.abs(e.reduce((a, p, j) => a + p * qkvData[j * 3 * W + 2 * W + c], 0) / z - got[c]));
   const ms = await time(rt, () => attention(rt, qkv, { heads }), reps);
-  rows.push({ kernel: "attention", shape: `T${T} ${heads}x64`, ms, rate: `${((4 * T * T * W) / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: err.toExponential(1) });
+  rows.push({ kernel: "attention", shape: `T${T} ${heads}x64`, ms, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${((4 * T * T * W) / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: err.toExponential(1) });
   qkv.dispose();
 }
 
@@ -115,7 +124,7 @@ for (const [name, N, K] of [
     im -= xData[j] * Math.sin((2 * Math.PI * j * 3) / W);
   }
   const ms = await time(rt, () => fftMagnitude(rt, x), reps);
-  rows.push({ kernel: "fft magnitude", shape: `${T}x${W}`, ms, rate: `${((T * W * 4 * 2) / ms / 1e6).toPrecision(3)} GB/s`, maxError: Math.abs(Math.hypot(re, im) - got[3]).toExponential(1) });
+  rows.push({ kernel: "fft magnitude", shape: `${T}x${W}`, ms, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${((T * W * 4 * 2) / ms / 1e6).toPrecision(3)} GB/s`, maxError: Math.abs(Math.hypot(re, im) - got[3]).toExponential(1) });
 }
 
 // The MADFF adapter pair.
@@ -133,7 +142,7 @@ for (const [name, N, K] of [
   };
   const ms = await time(rt, () => Object.values(madffPair(rt, x, weights)), reps);
   const flops = 2 * T * (2 * (2 * H * W) + 2 * (2 * H * W) + 2 * 4 * E * W + 2 * W * E);
-  rows.push({ kernel: "madff pair", shape: `${T}x${W}, E=${E}`, ms, rate: `${(flops / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: "(test/madff)" });
+  rows.push({ kernel: "madff pair", shape: `${T}x${W}, E=${E}`, ms, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${(flops / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: "(test/madff)" });
   Object.values(weights).forEach((w) => w.dispose());
 }
 
@@ -143,7 +152,7 @@ for (const shots of quick ? [1, 4] : [4, 16]) {
   const q = rowNormalize(rt, rt.tensor(rand((T - 1) * E, 12), [T - 1, E]));
   const mem = rowNormalize(rt, rt.tensor(rand(Nm * E, 13), [Nm, E]));
   const ms = await time(rt, () => nearestDistance(rt, q, mem), reps);
-  rows.push({ kernel: `nearest (${shots} shots)`, shape: `${T - 1}x${E} vs ${Nm}`, ms, rate: `${((2 * (T - 1) * Nm * E) / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: "(test/nearest)" });
+  rows.push({ kernel: `nearest (${shots} shots)`, shape: `${T - 1}x${E} vs ${Nm}`, ms, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${((2 * (T - 1) * Nm * E) / ms / 1e6).toPrecision(3)} GFLOP/s`, maxError: "(test/nearest)" });
   q.dispose();
   mem.dispose();
 }
@@ -151,10 +160,11 @@ for (const shots of quick ? [1, 4] : [4, 16]) {
 const g = rt.tensor(new Float32Array(W).fill(1), [W]);
 const z = rt.tensor(new Float32Array(W), [W]);
 const lnMs = await time(rt, () => layerNorm(rt, x, g, z), reps);
-rows.push({ kernel: "layernorm", shape: `${T}x${W}`, ms: lnMs, rate: `${((3 * T * W * 4) / lnMs / 1e6).toPrecision(3)} GB/s`, maxError: "(test/rowwise)" });
+rows.push({ kernel: "layernorm", shape: `${T}x${W}`, ms: lnMs, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${((3 * T * W * 4) / lnMs / 1e6).toPrecision(3)} GB/s`, maxError: "(test/rowwise)" });
 const smMs = await time(rt, () => softmax(rt, x), reps);
-rows.push({ kernel: "softmax", shape: `${T}x${W}`, ms: smMs, rate: `${((3 * T * W * 4) / smMs / 1e6).toPrecision(3)} GB/s`, maxError: "(test/rowwise)" });
+rows.push({ kernel: "softmax", shape: `${T}x${W}`, ms: smMs, gpuMs: lastGpuMs?.toFixed(1) ?? "-", rate: `${((3 * T * W * 4) / smMs / 1e6).toPrecision(3)} GB/s`, maxError: "(test/rowwise)" });
 
 console.table(rows.map((r) => ({ ...r, ms: r.ms.toFixed(1) })));
+if (rt.adapter.features.timestampQuery) console.log("gpuMs: the kernels' own GPU time from timestamp-query (ms is wall clock, submit to read-back)");
 if (jsonAt > 0) writeFileSync(process.argv[jsonAt + 1], JSON.stringify({ adapter: rt.adapter, quick, rows }, null, 2));
 rt.dispose();

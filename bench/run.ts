@@ -78,12 +78,15 @@ const cases: CaseResult[] = [];
 
 const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-async function compare(name: string, shapeText: string, gflop: number, impls: [string, Prepared | Promise<Prepared> | undefined][]) {
+/** impls: each side's preparation, started only when its turn comes (a failing peer is noted, not fatal). */
+type Prepare = (() => Prepared | Promise<Prepared>) | undefined;
+
+async function compare(name: string, shapeText: string, gflop: number, impls: [string, Prepare][]) {
   const ready: [string, Prepared][] = [];
-  for (const [who, p] of impls) {
-    if (!p) continue;
+  for (const [who, prepare] of impls) {
+    if (!prepare) continue;
     try {
-      const prepared = await p;
+      const prepared = await prepare();
       await prepared.run(); // warm-up: compiles pipelines, first allocations
       ready.push([who, prepared]);
     } catch (e) {
@@ -104,7 +107,16 @@ async function compare(name: string, shapeText: string, gflop: number, impls: [s
   console.error(`  ${name}: ${Object.entries(ms).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ")}`);
 }
 
-const peer = (name: string) => peers.find((p) => p.name === name);
+/** A peer's preparation of a case, when the peer runs and offers that case. */
+function side(name: string, make: (p: Peer) => Prepared | Promise<Prepared> | undefined): Prepare {
+  const p = peers.find((q) => q.name === name);
+  if (!p) return undefined;
+  return async () => {
+    const prepared = await make(p);
+    if (!prepared) throw new Error("not offered");
+    return prepared;
+  };
+}
 const x = rt.tensor(rand(T * W, 1), [T, W], "f32", "x");
 
 console.error("comparing (median of interleaved calls):");
@@ -119,17 +131,17 @@ for (const [name, N, K] of [
   const b = rt.tensor(rand(N, 4, 0.02), [N]);
   const c = { M: T, K, N };
   await compare(name, `${T}x${K} @ ${K}x${N}`, (2 * T * K * N) / 1e9, [
-    ["ours", ours(() => linear(rt, input, w, { bias: b }), input === x ? [w, b] : [input, w, b])],
-    ["tfjs-webgpu", peer("tfjs-webgpu")?.linear?.(c)],
-    ["onnxruntime-web", peer("onnxruntime-web")?.linear?.(c)],
+    ["ours", () => ours(() => linear(rt, input, w, { bias: b }), input === x ? [w, b] : [input, w, b])],
+    ["tfjs-webgpu", side("tfjs-webgpu", (p) => p.linear?.(c))],
+    ["onnxruntime-web", side("onnxruntime-web", (p) => p.linear?.(c))],
   ]);
 }
 
 {
   const qkv = rt.tensor(rand(T * 3 * W, 5), [1, T, 3 * W], "f32", "qkv");
   await compare("attention", `T ${T}, ${shape.heads} heads x ${W / shape.heads}`, (4 * T * T * W) / 1e9, [
-    ["ours", ours(() => attention(rt, qkv, { heads: shape.heads }), [qkv])],
-    ["tfjs-webgpu", peer("tfjs-webgpu")?.attention?.(shape)],
+    ["ours", () => ours(() => attention(rt, qkv, { heads: shape.heads }), [qkv])],
+    ["tfjs-webgpu", side("tfjs-webgpu", (p) => p.attention?.(shape))],
   ]);
 }
 
@@ -148,16 +160,16 @@ for (const [name, N, K] of [
   await compare("ViT block", `T ${T}, W ${W}, ${shape.heads} heads`, blockFlops, [
     [
       "ours",
-      {
+      () => ({
         run: async () => {
           transformerBlock(rt, xb, wts, { batch: 1, tokens: T, heads: shape.heads, activation: "quickGelu" });
           await xb.read();
         },
         dispose: () => [xb, ...Object.values(wts).flat()].forEach((v) => v.dispose()),
-      },
+      }),
     ],
-    ["tfjs-webgpu", peer("tfjs-webgpu")?.block?.(shape)],
-    ["onnxruntime-web", peer("onnxruntime-web")?.block?.(shape)],
+    ["tfjs-webgpu", side("tfjs-webgpu", (p) => p.block?.(shape))],
+    ["onnxruntime-web", side("onnxruntime-web", (p) => p.block?.(shape))],
   ]);
 }
 x.dispose();

@@ -234,6 +234,26 @@ describe("runtime", () => {
     rt.dispose();
   });
 
+  it("profile() collects GPU time per kernel from timestamp queries", async () => {
+    const rt = await createRuntime();
+    const { linear, softmax } = await import("../src/index.js");
+    expect(rt.profile(true)).toBe(rt.adapter.features.timestampQuery);
+    const x = rt.tensor(new Float32Array(64 * 32).fill(0.5), [64, 32]);
+    const w = rt.tensor(new Float32Array(48 * 32).fill(0.25), [48, 32]);
+    for (let i = 0; i < 3; i++) linear(rt, x, w).dispose();
+    softmax(rt, x).dispose();
+    const times = await rt.gpuTimes();
+    if (rt.adapter.features.timestampQuery) {
+      expect(times.get("matmul")?.calls).toBe(3);
+      expect(times.get("softmax")?.calls).toBe(1);
+      for (const v of times.values()) expect(v.ms).toBeGreaterThanOrEqual(0);
+    } else expect(times.size).toBe(0);
+    rt.profile(false);
+    linear(rt, x, w).dispose();
+    expect((await rt.gpuTimes()).get("matmul")?.calls ?? 0).toBe(rt.adapter.features.timestampQuery ? 3 : 0);
+    rt.dispose();
+  });
+
   it("the browser provider says what is missing when navigator.gpu is absent", async () => {
     await expect(navigatorGpuProvider({})).rejects.toThrow(NoAdapterError);
     await expect(navigatorGpuProvider({})).rejects.toThrow(/navigator.gpu is undefined/);

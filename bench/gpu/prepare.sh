@@ -17,8 +17,8 @@ cp node_modules/webgpu/package.json node_modules/webgpu/*.js "$P/node_modules/we
 cp node_modules/webgpu/dist/*.js "$P/node_modules/webgpu/dist/" 2>/dev/null || true
 cp node_modules/webgpu/dist/linux-x64/dawn.node "$P/node_modules/webgpu/dist/linux-x64/"
 cp node_modules/onnxruntime-web/package.json "$P/node_modules/onnxruntime-web/"
-cp node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.mjs node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm "$P/node_modules/onnxruntime-web/dist/"
-xz -9 -T0 "$P/node_modules/webgpu/dist/linux-x64/dawn.node" "$P/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm"
+cp node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.mjs node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm "$P/node_modules/onnxruntime-web/dist/"
+xz -9 -T0 "$P/node_modules/webgpu/dist/linux-x64/dawn.node" "$P/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm"
 cp bench/peers/torch_peer.py test/reference/clipmpcad_ref.py weights/random_model.py weights/safetensors_io.py "$P/"
 if [ ! -d .gl ] || [ -z "$(ls .gl/*.deb 2>/dev/null)" ]; then
   grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> .git/info/exclude

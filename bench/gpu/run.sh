@@ -8,7 +8,7 @@ OUT=${OUT:-/tmp/gpu-bench}; mkdir -p "$OUT"
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 mkdir -p /tmp/node && xz -dc "$P/node.xz" > /tmp/node/node && chmod +x /tmp/node/node
-xz -dk "$P/node_modules/webgpu/dist/linux-x64/dawn.node.xz" "$P/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.jsep.wasm.xz" 2>/dev/null || true
+xz -dk "$P/node_modules/webgpu/dist/linux-x64/dawn.node.xz" "$P/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm.xz" 2>/dev/null || true
 export CLIPMPCAD_PYTHON=$(command -v python3) CLIPMPCAD_TORCH_PEER=$P/torch_peer.py XDG_RUNTIME_DIR=/tmp
 cd "$P"
 {

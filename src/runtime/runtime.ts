@@ -98,6 +98,10 @@ export class Runtime {
   private paramUsed = 0;
   private uniformBuffer: GPUBuffer | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** GPU time per kernel name while profiling (timestamp-query), in ns; reads still in flight. */
+  private profiling = false;
+  private gpuNs = new Map<string, { calls: number; ns: number }>();
+  private profileReads: Promise<void>[] = [];
   private pendingError: KernelError | null = null;
   private lostInfo: { reason: string; message: string } | null = null;
   private disposed_ = false;
@@ -428,6 +432,8 @@ export class Runtime {
     }
     const encoder = device.createCommandEncoder({ label: "clipmpcad-gpu" });
     const staged: GPUBuffer[] = [];
+    const timing = this.profiling ? this.timestamps(commands) : null;
+    let passIndex = 0;
     for (const c of commands) {
       if (c.kind === "copy") {
         encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
@@ -439,20 +445,81 @@ export class Runtime {
         entries.push({ binding: c.layout.paramsBinding, resource: { buffer: this.uniformBuffer!, offset: c.paramsAt, size: c.layout.paramsSize } });
       }
       const bindGroup = device.createBindGroup({ label: c.label, layout: this.pipelines.get(c.pipelineKey)!.layout, entries });
-      const pass = encoder.beginComputePass({ label: c.label });
+      const slot = timing && passIndex < timing.names.length ? passIndex : -1;
+      passIndex++;
+      const pass = encoder.beginComputePass(
+        slot >= 0 ? { label: c.label, timestampWrites: { querySet: timing!.set, beginningOfPassWriteIndex: 2 * slot, endOfPassWriteIndex: 2 * slot + 1 } } : { label: c.label },
+      );
       pass.setPipeline(pipelines.get(c.pipelineKey)!);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(...c.workgroups);
       pass.end();
       this.counters.dispatches++;
     }
+    if (timing) {
+      encoder.resolveQuerySet(timing.set, 0, 2 * timing.names.length, timing.resolve, 0);
+      encoder.copyBufferToBuffer(timing.resolve, 0, timing.read, 0, timing.read.size);
+    }
     device.queue.submit([encoder.finish()]);
     this.counters.submits++;
+    if (timing) this.profileReads.push(this.collectTimestamps(timing));
     this.lastSubmitted = labels;
     for (const s of staged) s.destroy();
     const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
     const err = errors.find((e) => e);
     if (err) throw this.toKernelError(err, labels);
+  }
+
+  /**
+   * Profiling: while on, every compute pass records GPU begin/end timestamps (when the
+   * adapter has timestamp-query) and gpuTimes() sums them per kernel. Turning it on clears
+   * what was collected.
+   */
+  profile(on: boolean): boolean {
+    const can = this.device.features.has("timestamp-query");
+    this.profiling = on && can;
+    if (on) this.gpuNs.clear();
+    return this.profiling;
+  }
+
+  /** GPU milliseconds per kernel name since profile(true), once the submitted work has finished. */
+  async gpuTimes(): Promise<Map<string, { calls: number; ms: number }>> {
+    await this.sync();
+    const reads = this.profileReads;
+    this.profileReads = [];
+    await Promise.all(reads);
+    return new Map([...this.gpuNs].map(([k, v]) => [k, { calls: v.calls, ms: v.ns / 1e6 }]));
+  }
+
+  private timestamps(commands: Command[]) {
+    const names = commands.filter((c) => c.kind === "dispatch").map((c) => (c as { def: KernelDef }).def.name).slice(0, 2048);
+    if (names.length === 0) return null;
+    const bytes = 16 * names.length;
+    return {
+      names,
+      set: this.device.createQuerySet({ type: "timestamp", count: 2 * names.length, label: "kernel times" }),
+      resolve: this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: "kernel times" }),
+      read: this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: "kernel times read" }),
+    };
+  }
+
+  private async collectTimestamps(t: NonNullable<ReturnType<Runtime["timestamps"]>>): Promise<void> {
+    try {
+      await t.read.mapAsync(GPUMapMode.READ);
+      const ticks = new BigInt64Array(t.read.getMappedRange().slice(0));
+      t.read.unmap();
+      t.names.forEach((name, i) => {
+        const ns = Number(ticks[2 * i + 1] - ticks[2 * i]);
+        const e = this.gpuNs.get(name) ?? { calls: 0, ns: 0 };
+        e.calls++;
+        e.ns += Math.max(0, ns);
+        this.gpuNs.set(name, e);
+      });
+    } finally {
+      t.set.destroy();
+      t.resolve.destroy();
+      t.read.destroy();
+    }
   }
 
   private toKernelError(err: GPUError, labels: string[]): KernelError {
