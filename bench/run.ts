@@ -9,6 +9,7 @@
  * our time (above 1: we are faster). Then: the per-kernel table (bench/kernels.ts), model
  * forwards, and the flat-memory check (50 forwards allocate nothing after the first).
  *
+ * --smoke: tiny shapes, only to check that every part runs (test/bench.test.ts).
  * Quick (under 3 minutes on SwiftShader): ViT block shapes at T = 290, W = 512 (8 heads),
  * one timed call each; the kernel table in its quick form. Full: W = 1024 (ViT-L/14 at
  * 240 px), 3 interleaved calls each, the whole ClipMPCAD vision forward at batch 1 and 8 on
@@ -16,7 +17,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { attention, ClipMPCAD, createRuntime, formatAdapterReport, linear, randomCheckpoints, syntheticSet, type Runtime, type Tensor } from "../src/index.js";
 import { transformerBlock } from "../src/model/transformer-block.js";
 import { ortPeer } from "./peers/ort.js";
@@ -24,13 +25,14 @@ import type { BlockShape, Peer, Prepared } from "./peers/peer.js";
 import { tfjsPeer } from "./peers/tfjs.js";
 
 const args = process.argv.slice(2);
-const quick = args.includes("--quick");
+const smoke = args.includes("--smoke"); // tiny shapes: checks that every part runs (the test suite uses it)
+const quick = args.includes("--quick") || smoke;
 const flag = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const jsonPath = flag("--json") ?? `bench/results/${quick ? "quick" : "full"}.json`;
-const shape: BlockShape = quick ? { T: 290, W: 512, heads: 8 } : { T: 290, W: 1024, heads: 16 };
+const jsonPath = flag("--json") ?? `bench/results/${smoke ? "smoke" : quick ? "quick" : "full"}.json`;
+const shape: BlockShape = smoke ? { T: 17, W: 64, heads: 1 } : quick ? { T: 290, W: 512, heads: 8 } : { T: 290, W: 1024, heads: 16 };
 const { T, W } = shape;
 
 function rand(n: number, seed: number, scale = 1): Float32Array {
@@ -211,18 +213,30 @@ const model: Record<string, number | string | boolean> = {};
   imgs.dispose();
   det.dispose();
 }
-if (!quick) {
+if (!quick || smoke) {
+  const vit = smoke ? { width: 64, layers: 2, embed: 32, patch: 8, grid: 4, levels: 2, text: { width: 64, layers: 1 } } : { width: 1024, layers: 24, embed: 768, patch: 14, grid: 24, levels: 4, text: { width: 768, layers: 12 } };
+  const S = vit.patch * vit.grid;
+  const levels = Array.from({ length: vit.levels }, (_, i) => ((i + 1) * vit.layers) / vit.levels);
   const t1 = performance.now();
-  const { clip, adapters } = randomCheckpoints({ width: 1024, layers: 24, embed: 768, patch: 14, grid: 24, levels: 4 }, 1);
+  const vocab = join(process.env.CLIPMPCAD_SHARED ?? "../shared", "data/clip/bpe_simple_vocab_16e6.txt.gz");
+  const withText = existsSync(vocab);
+  if (!withText) notes.push(`text features not timed: ${vocab} is missing (set CLIPMPCAD_SHARED)`);
+  const { clip, adapters } = randomCheckpoints({ ...vit, text: withText ? vit.text : undefined }, 1);
   const t2 = performance.now();
-  const det = await ClipMPCAD.load({ clip, adapters, imageSize: 240, levels: [6, 12, 18, 24], runtime: rt });
-  model["load ViT-L/14 (random, from memory) ms"] = performance.now() - t2;
+  const det = await ClipMPCAD.load({ clip, adapters, vocab: withText ? vocab : undefined, imageSize: smoke ? S : 240, levels, runtime: rt });
+  model[`load ${smoke ? "tiny model" : "ViT-L/14"} (random, from memory) ms`] = performance.now() - t2;
   model["random weights made in ms"] = t2 - t1;
+  if (withText) {
+    const t3 = performance.now();
+    await det.setClass("Brain");
+    model["text features, base ensemble (ms)"] = performance.now() - t3;
+  }
   for (const batch of [1, 8]) {
-    const imgs = rt.tensor(rand(batch * 3 * 240 * 240, 20 + batch), [batch, 3, 240, 240]);
+    const side = det.imageSize;
+    const imgs = rt.tensor(rand(batch * 3 * side * side, 20 + batch), [batch, 3, side, side]);
     const s = performance.now();
     const v = det.model.forward(imgs);
-    await v.seg[3].read();
+    await v.seg[v.seg.length - 1].read();
     model[`forward b${batch} ms per image`] = (performance.now() - s) / batch;
     for (const t of [imgs, ...v.seg, ...v.det]) t.dispose();
   }
@@ -234,7 +248,7 @@ model["peak GPU memory MiB"] = rt.stats().peakBytesInUse / 2 ** 20;
 
 // ---- the per-kernel table
 let kernels: unknown = null;
-if (!args.includes("--no-kernels")) {
+if (!args.includes("--no-kernels") && !smoke) {
   const out = `${jsonPath}.kernels.json`;
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/wgsl-hooks.mjs", "bench/kernels.ts", ...(quick ? ["--quick"] : []), "--json", out], { stdio: ["ignore", "inherit", "inherit"] });
@@ -256,7 +270,7 @@ for (const [k, v] of Object.entries(model)) console.log(`${k}: ${typeof v === "n
 for (const n of notes) console.log(`note: ${n}`);
 const result = {
   date: new Date().toISOString(),
-  mode: quick ? "quick" : "full",
+  mode: smoke ? "smoke" : quick ? "quick" : "full",
   adapter: rt.adapter,
   shape,
   rounds,

@@ -109,6 +109,23 @@ describe("ClipMPCAD.load from a model folder", () => {
   });
 });
 
+describe("random checkpoints with a text tower", () => {
+  it("load with the CLIP vocabulary and give zero-shot maps", async () => {
+    const { sharedFile, VOCAB_GZ } = await import("./helpers/shared.js");
+    const rt = await gpu();
+    const { clip, adapters } = randomCheckpoints({ ...shape, text: { width: 64, layers: 1 } }, 3);
+    const det = await ClipMPCAD.load({ clip, adapters, vocab: sharedFile(VOCAB_GZ), imageSize: SIZE, levels: [1, 2], runtime: rt });
+    expect(det.canZeroShot).toBe(true);
+    await det.setClass("bottle");
+    const set = syntheticSet(SIZE, 1, 1, 5);
+    await det.fit([{ width: SIZE, height: SIZE, rgb: set.support[0].rgb }]);
+    const p = await det.predict({ width: SIZE, height: SIZE, rgb: set.test[0].rgb });
+    expect(p.mapZero).not.toBeNull();
+    expect(Number.isFinite(p.scoreZero!)).toBe(true);
+    det.dispose();
+  });
+});
+
 describe("explanations", () => {
   it("names the nearest normal patch and each level's share at the hottest pixel", async () => {
     const { AUGMENTATION_NAMES, SafetensorsFile, bytesSource } = await import("../src/index.js");

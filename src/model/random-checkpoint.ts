@@ -14,6 +14,8 @@ export interface RandomClipShape {
   grid: number;
   /** adapter levels */
   levels: number;
+  /** A text tower too (OpenAI names; vocab 49408 fits the CLIP tokenizer); none by default. */
+  text?: { width: number; layers: number; context?: number; vocab?: number };
 }
 
 function normal(seed: number): () => number {
@@ -39,22 +41,31 @@ export function randomCheckpoints(shape: RandomClipShape, seed = 0): { clip: Uin
     "visual.ln_pre.weight": t([W], 0.1, 1),
     "visual.ln_pre.bias": t([W], 0.05),
   };
-  for (let i = 0; i < layers; i++) {
-    const p = `visual.transformer.resblocks.${i}.`;
+  const block = (p: string, w: number) => ({
+    [`${p}ln_1.weight`]: t([w], 0.1, 1),
+    [`${p}ln_1.bias`]: t([w], 0.05),
+    [`${p}attn.in_proj_weight`]: t([3 * w, w], w ** -0.5),
+    [`${p}attn.in_proj_bias`]: t([3 * w], 0.02),
+    [`${p}attn.out_proj.weight`]: t([w, w], 0.5 * w ** -0.5),
+    [`${p}attn.out_proj.bias`]: t([w], 0.02),
+    [`${p}ln_2.weight`]: t([w], 0.1, 1),
+    [`${p}ln_2.bias`]: t([w], 0.05),
+    [`${p}mlp.c_fc.weight`]: t([4 * w, w], w ** -0.5),
+    [`${p}mlp.c_fc.bias`]: t([4 * w], 0.02),
+    [`${p}mlp.c_proj.weight`]: t([w, 4 * w], 0.5 * (4 * w) ** -0.5),
+    [`${p}mlp.c_proj.bias`]: t([w], 0.02),
+  });
+  for (let i = 0; i < layers; i++) Object.assign(clip, block(`visual.transformer.resblocks.${i}.`, W));
+  if (shape.text) {
+    const { width: Wt, layers: tl, context = 77, vocab = 49408 } = shape.text;
     Object.assign(clip, {
-      [`${p}ln_1.weight`]: t([W], 0.1, 1),
-      [`${p}ln_1.bias`]: t([W], 0.05),
-      [`${p}attn.in_proj_weight`]: t([3 * W, W], W ** -0.5),
-      [`${p}attn.in_proj_bias`]: t([3 * W], 0.02),
-      [`${p}attn.out_proj.weight`]: t([W, W], 0.5 * W ** -0.5),
-      [`${p}attn.out_proj.bias`]: t([W], 0.02),
-      [`${p}ln_2.weight`]: t([W], 0.1, 1),
-      [`${p}ln_2.bias`]: t([W], 0.05),
-      [`${p}mlp.c_fc.weight`]: t([4 * W, W], W ** -0.5),
-      [`${p}mlp.c_fc.bias`]: t([4 * W], 0.02),
-      [`${p}mlp.c_proj.weight`]: t([W, 4 * W], 0.5 * (4 * W) ** -0.5),
-      [`${p}mlp.c_proj.bias`]: t([W], 0.02),
+      "token_embedding.weight": t([vocab, Wt], 0.02),
+      positional_embedding: t([context, Wt], 0.01),
+      "ln_final.weight": t([Wt], 0.1, 1),
+      "ln_final.bias": t([Wt], 0.05),
+      text_projection: t([Wt, E], Wt ** -0.5),
     });
+    for (let i = 0; i < tl; i++) Object.assign(clip, block(`transformer.resblocks.${i}.`, Wt));
   }
   Object.assign(clip, {
     "visual.ln_post.weight": t([W], 0.1, 1),
