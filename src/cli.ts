@@ -256,23 +256,17 @@ program
   .option("--files <list>", "comma-separated file names", CLIP_FILES.join(","))
   .action(async (o: { model: string; to?: string; hub: string; revision: string; files: string }) => {
     const to = o.to ?? `models/${o.model}`;
-    let last = 0;
+    const bar = progressBar();
     const files = await downloadModel({
       model: o.model,
       to,
       hub: o.hub,
       revision: o.revision,
       files: o.files.split(",").map((f) => f.trim()).filter(Boolean),
-      onProgress: (p) => {
-        const now = Date.now();
-        if (!process.stderr.isTTY || (now - last < 200 && p.received !== p.total)) return;
-        last = now;
-        const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-        const pct = p.total ? ` ${((100 * p.received) / p.total).toFixed(0)}%` : "";
-        process.stderr.write(`\r${p.file}: ${mb(p.received)}${p.total ? ` / ${mb(p.total)}` : ""} MiB${pct}   `);
-      },
+      signal: cancelOnInterrupt(),
+      onProgress: (p) => bar.update(p.received, p.total ?? p.received, p.file.split("/").pop()!),
     });
-    if (process.stderr.isTTY) process.stderr.write("\n");
+    bar.end();
     for (const f of files) console.log(f);
   });
 
