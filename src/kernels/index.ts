@@ -14,3 +14,5 @@ export { preprocessImage, normalizationTable, NORMALIZATIONS, pilHorizontalKerne
 export { nearestDistance, nearestPartialKernel, nearestFinalizeKernel } from "./nearest.js";
 export { zeroShotLogits, upMap, softmaxMean, upMapKernel, softmaxMeanKernel, ZERO_SHOT_SCALE, type UpMapOptions } from "./heads.js";
 export { gatherRows, gatherKernel } from "./gather.js";
+export { adamStep, adamKernel, type AdamOptions } from "./adam.js";
+export { segLoss, segLossKernel, type SegLossOptions } from "./seg-loss.js";

@@ -1,0 +1,107 @@
+// Kernels of adapter training (spec 9), against float64 CPU references: Adam as PyTorch
+// computes it, and the focal + dice losses with gradients checked by finite differences.
+import { describe, expect, it } from "vitest";
+import { adamStep, segLoss, ShapeError } from "../src/index.js";
+import { allclose } from "./helpers/allclose.js";
+import { gpu } from "./helpers/gpu.js";
+import { randArray, rng } from "./helpers/random.js";
+
+describe("adam", () => {
+  it("three steps equal PyTorch's formula in float64, on a view, leaving its neighbours alone", async () => {
+    const rt = await gpu();
+    const n = 1003;
+    const pad = 5;
+    const p0 = randArray(n + 2 * pad, 1);
+    const buf = rt.tensor(p0, [n + 2 * pad]);
+    const param = buf.view([n], pad);
+    const m = rt.tensor(new Float32Array(n), [n]);
+    const v = rt.tensor(new Float32Array(n), [n]);
+    const [lr, b1, b2, eps] = [1e-3, 0.5, 0.999, 1e-8];
+    const ref = { p: Float64Array.from(p0.subarray(pad, pad + n)), m: new Float64Array(n), v: new Float64Array(n) };
+    for (let step = 1; step <= 3; step++) {
+      const g = randArray(n, 10 + step, -2, 2);
+      const gt = rt.tensor(g, [n]);
+      adamStep(rt, param, gt, m, v, { lr, betas: [b1, b2], eps, step });
+      gt.dispose();
+      const bc1 = 1 - b1 ** step;
+      const bc2 = 1 - b2 ** step;
+      for (let i = 0; i < n; i++) {
+        ref.m[i] += (1 - b1) * (g[i] - ref.m[i]);
+        ref.v[i] = b2 * ref.v[i] + (1 - b2) * g[i] * g[i];
+        ref.p[i] -= (lr / bc1) * (ref.m[i] / (Math.sqrt(ref.v[i]) / Math.sqrt(bc2) + eps));
+      }
+    }
+    const all = await buf.read();
+    allclose(all.subarray(pad, pad + n), ref.p, { atol: 1e-7, rtol: 1e-6 }, "param");
+    allclose(await m.read(), ref.m, { atol: 1e-7, rtol: 1e-5 }, "m");
+    allclose(await v.read(), ref.v, { atol: 1e-9, rtol: 1e-5 }, "v");
+    expect(Array.from(all.subarray(0, pad))).toEqual(Array.from(p0.subarray(0, pad)));
+    expect(Array.from(all.subarray(pad + n))).toEqual(Array.from(p0.subarray(pad + n)));
+    expect(() => adamStep(rt, param, m, m, rt.empty([4], "f32", "short"), { step: 1 })).toThrow(/v "short" \[4\] must have param's size/);
+    expect(() => adamStep(rt, param, m, m, v, { step: 0 })).toThrow(ShapeError);
+    for (const t of [buf, param, m, v]) t.dispose();
+  });
+});
+
+/** focal + dice of spec 9 in float64 (the reference's FocalLoss and BinaryDiceLoss, batch 1). */
+function segLossRef(prob: ArrayLike<number>, mask: ArrayLike<number>, smooth = 1e-5) {
+  const n = mask.length;
+  let focal = 0;
+  let inter = 0;
+  let sp = 0;
+  let st = 0;
+  for (let i = 0; i < n; i++) {
+    const cls = Math.trunc(mask[i]); // .long()
+    const t0 = Math.min(Math.max(1 - cls, smooth), 1 - smooth);
+    const t1 = Math.min(Math.max(cls, smooth), 1 - smooth);
+    const pt = t0 * prob[i] + t1 * prob[n + i] + smooth;
+    focal += -((1 - pt) ** 2) * Math.log(pt);
+    inter += prob[n + i] * mask[i];
+    sp += prob[n + i];
+    st += mask[i];
+  }
+  return { focal: focal / n, dice: 1 - (2 * inter + 1) / (sp + st + 1) };
+}
+
+describe("segmentation losses", () => {
+  it("focal and dice and their gradient match float64 and finite differences", async () => {
+    const rt = await gpu();
+    const [H, W] = [29, 37];
+    const n = H * W;
+    const r = rng(4);
+    // a 2-class softmax map and a mask with a blob, plus a few 0.5 values (class 0 for focal)
+    const prob = new Float64Array(2 * n);
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const l0 = 3 * (r() - 0.5);
+      const l1 = 3 * (r() - 0.5);
+      const z = Math.exp(l0) + Math.exp(l1);
+      prob[i] = Math.fround(Math.exp(l0) / z);
+      prob[n + i] = Math.fround(Math.exp(l1) / z);
+      const [y, x] = [Math.floor(i / W), i % W];
+      mask[i] = (y - 12) ** 2 + (x - 20) ** 2 < 40 ? 1 : r() < 0.02 ? 0.5 : 0;
+    }
+    const tp = rt.tensor(Float32Array.from(prob), [2, H, W]);
+    const tm = rt.tensor(mask, [H, W]);
+    const { loss, grad } = segLoss(rt, tp, tm, { focalWeight: 1, diceWeight: 1 });
+    const want = segLossRef(prob, mask);
+    allclose(await loss.read(), [want.focal, want.dice], { atol: 0, rtol: 2e-5 }, "loss");
+    const g = await grad.read();
+    // central differences of the float64 loss, at every pixel of both planes
+    const h = 1e-6;
+    const numeric = new Float64Array(2 * n);
+    for (let j = 0; j < 2 * n; j++) {
+      const keep = prob[j];
+      prob[j] = keep + h;
+      const up = segLossRef(prob, mask);
+      prob[j] = keep - h;
+      const down = segLossRef(prob, mask);
+      prob[j] = keep;
+      numeric[j] = (up.focal + up.dice - down.focal - down.dice) / (2 * h);
+    }
+    const scale = Math.max(...numeric.map(Math.abs));
+    allclose(g, numeric, { atol: 1e-4 * scale, rtol: 1e-3 }, "grad");
+    expect(() => segLoss(rt, tm, tm)).toThrow(/prob .* must be \[2, \.\.\.mask's shape\]/);
+    for (const t of [tp, tm, loss, grad]) t.dispose();
+  });
+});
