@@ -78,6 +78,32 @@ describe("in Chromium", () => {
     await page.close();
   });
 
+  it("the worker loads a model by URL, fits and predicts as Node does", async () => {
+    const { ClipMPCAD } = await import("../src/index.js");
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/test/browser/trace.html`);
+      await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+      const dir = "test/fixtures/model";
+      const settings = { imageSize: 28, levels: [2, 4], normalize: "imagenet" as const };
+      const got = await page.evaluate(
+        (o) => (window as unknown as { detect(o: unknown): Promise<{ info: { canZeroShot: boolean }; score: number; scoreZero: number; scoreFew: number; map: number[] }> }).detect(o),
+        { load: { clip: `/${dir}/clip-b.safetensors`, adapters: `/${dir}/adapters-b.safetensors`, vocab: `/shared/${VOCAB_GZ}`, ...settings }, className: "Brain", normal: [`/${dir}/b-support-0.png`], query: `/${dir}/b-query-0.png` },
+      );
+      const det = await ClipMPCAD.load({ clip: `${dir}/clip-b.safetensors`, adapters: `${dir}/adapters-b.safetensors`, vocab: sharedFile(VOCAB_GZ), ...settings, runtime: await gpu() });
+      await det.setClass("Brain");
+      await det.fit([`${dir}/b-support-0.png`]);
+      const want = await det.predict(`${dir}/b-query-0.png`);
+      det.dispose();
+      expect(got.info.canZeroShot).toBe(true);
+      expect(Math.abs(got.scoreZero - want.scoreZero!)).toBeLessThan(1e-3);
+      expect(Math.abs(got.scoreFew - want.scoreFew)).toBeLessThan(1e-3);
+      expect(maxAbs(got.map, want.map)).toBeLessThan(1e-3);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("cache and private store management; a cross-origin file without CORS is refused clearly", async () => {
     const other = await startServer(process.cwd(), 0, SHARED); // another port: another origin, no CORS headers
     const page = await browser.newPage();
