@@ -4,7 +4,7 @@
  * CPU computation on a slice of its output, then timed (wall clock from submit to completion,
  * after a warm-up run that compiles the pipeline). On SwiftShader the full run takes minutes;
  * `--quick` uses W = 256, E = 192 and fewer memory rows. The peer benchmark is `npm run bench`
- * (its own issue). Usage: npm run bench:kernels [-- --quick] [-- --json out.json]
+ * (its own issue). Usage: npm run bench:kernels [-- --quick] [-- --json out.json] [-- --skip-compared]
  */
 import { writeFileSync } from "node:fs";
 import {
@@ -23,6 +23,8 @@ import {
 } from "../src/index.js";
 
 const quick = process.argv.includes("--quick");
+// npm run bench times the linear shapes and attention against the peers already
+const skipCompared = process.argv.includes("--skip-compared");
 const jsonAt = process.argv.indexOf("--json");
 const T = 290;
 const W = quick ? 256 : 1024;
@@ -69,12 +71,12 @@ const xData = rand(T * W, 1);
 const x = rt.tensor(xData, [T, W]);
 
 // The four linear shapes of a block.
-for (const [name, N, K] of [
+for (const [name, N, K] of (skipCompared ? [] : [
   ["qkv in_proj", 3 * W, W],
   ["attn out_proj", W, W],
   ["mlp c_fc", 4 * W, W],
   ["mlp c_proj", W, 4 * W],
-] as [string, number, number][]) {
+]) as [string, number, number][]) {
   const inData = K === W ? xData : rand(T * K, 2);
   const input = K === W ? x : rt.tensor(inData, [T, K]);
   const wData = rand(N * K, 3, 1 / Math.sqrt(K));
@@ -93,7 +95,7 @@ for (const [name, N, K] of [
 }
 
 // Fused attention from a packed qkv.
-{
+if (!skipCompared) {
   const qkvData = rand(T * 3 * W, 4);
   const qkv = rt.tensor(qkvData, [T, 3 * W]);
   const got = await attention(rt, qkv, { heads }).read();

@@ -251,7 +251,7 @@ let kernels: unknown = null;
 if (!args.includes("--no-kernels") && !smoke) {
   const out = `${jsonPath}.kernels.json`;
   mkdirSync(dirname(out), { recursive: true });
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/wgsl-hooks.mjs", "bench/kernels.ts", ...(quick ? ["--quick"] : []), "--json", out], { stdio: ["ignore", "inherit", "inherit"] });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/wgsl-hooks.mjs", "bench/kernels.ts", "--skip-compared", ...(quick ? ["--quick"] : []), "--json", out], { stdio: ["ignore", "inherit", "inherit"] });
   if (r.status === 0 && existsSync(out)) kernels = JSON.parse(readFileSync(out, "utf8"));
   else notes.push(`kernel table failed (exit ${r.status})`);
 }
