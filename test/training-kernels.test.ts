@@ -134,3 +134,33 @@ describe("adam on the reference's training run", () => {
     await init.close();
   });
 });
+
+describe("up-map backward", () => {
+  for (const [G, S, C] of [[5, 23, 1], [4, 40, 2], [1, 7, 2], [17, 240, 2]]) {
+    it(`is the adjoint of the bilinear resize: ${G}x${G}x${C} from ${S}x${S}`, async () => {
+      const { upMapBackward } = await import("../src/index.js");
+      const { bilinearRef } = await import("./reference/cpu.js");
+      const rt = await gpu();
+      const dmap = randArray(C * S * S, G * 100 + S);
+      const t = rt.tensor(dmap, C === 1 ? [S, S] : [C, S, S]);
+      const got = upMapBackward(rt, t, G);
+      expect(got.shape).toEqual(C === 1 ? [G * G] : [G * G, C]);
+      // column by column: the forward of each unit source value, dotted with dmap
+      const want = new Float64Array(G * G * C);
+      const e = new Float64Array(G * G);
+      for (let cell = 0; cell < G * G; cell++) {
+        e.fill(0);
+        e[cell] = 1;
+        const col = bilinearRef(e, 1, G, G, S, S);
+        for (let c = 0; c < C; c++) {
+          let s = 0;
+          for (let i = 0; i < S * S; i++) s += col[i] * dmap[c * S * S + i];
+          want[cell * C + c] = s;
+        }
+      }
+      allclose(await got.read(), want, { atol: 1e-5, rtol: 1e-5 }, "d values");
+      t.dispose();
+      got.dispose();
+    });
+  }
+});

@@ -8,6 +8,7 @@
 import bilinear from "../../shaders/common/bilinear.wgsl";
 import reduce from "../../shaders/common/workgroup-reduce.wgsl";
 import source from "../../shaders/heads.wgsl";
+import backwardSource from "../../shaders/up-map-backward.wgsl";
 import { ShapeError } from "../runtime/errors.js";
 import { wgsl, type KernelDef } from "../runtime/kernel.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -86,6 +87,30 @@ export function softmaxMean(rt: Runtime, logits: Tensor, opts: { accumulate?: bo
     params: { G: 0, S: 0, scale: 0, patches: logits.size / 2 },
     constants: { ACCUMULATE: opts.accumulate ? 1 : 0 },
     workgroups: [1],
+  });
+  return out;
+}
+
+export const upMapBackwardKernel: KernelDef = { name: "up_map_backward", source: wgsl(bilinear, backwardSource), entryPoint: "up_map_backward", offsets: { dmap: "offIn", dvalues: "offOut" } };
+
+/**
+ * Training: the gradient of upMap's resize. dmap [C, S, S] (C = 1 for a value map, 2 for
+ * zero-shot logits, before the softmax) -> the gradient of the G x G input in upMap's
+ * layout ([G*G] or [G*G, 2]).
+ */
+export function upMapBackward(rt: Runtime, dmap: Tensor, G: number): Tensor<"f32"> {
+  const k = "up_map_backward";
+  expectF32(k, dmap, "dmap");
+  const S = dmap.shape[dmap.shape.length - 1];
+  const C = dmap.size / (S * S);
+  if (!Number.isInteger(C) || C < 1 || dmap.shape[dmap.shape.length - 2] !== S) throw new ShapeError(`${k}: dmap ${fmt(dmap)} must be [C, S, S]`);
+  if (!Number.isInteger(G) || G < 1) throw new ShapeError(`${k}: G must be a positive integer, not ${G}`);
+  const out = rt.empty(C === 1 ? [G * G] : [G * G, C], "f32", "d values");
+  rt.dispatch(upMapBackwardKernel, {
+    label: `${S}x${S}->${G}x${G}x${C}`,
+    bindings: { dmap, dvalues: out },
+    params: { G, S, C, scale: S > 1 ? Math.fround((G - 1) / (S - 1)) : 0 },
+    workgroups: [Math.ceil((G * G * C) / 64)],
   });
   return out;
 }

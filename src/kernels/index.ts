@@ -12,7 +12,7 @@ export { patchEmbed, type PatchEmbedWeights } from "./patch-embed.js";
 export { bilinearResize, affineSample, affineGridBase, flip, augmentSupport, augmentationMaps, AUGMENTATIONS, type Affine } from "./resample.js";
 export { preprocessImage, normalizationTable, NORMALIZATIONS, pilHorizontalKernel, pilVerticalKernel, type Normalization } from "./pil-resize.js";
 export { nearestDistance, nearestPartialKernel, nearestFinalizeKernel } from "./nearest.js";
-export { zeroShotLogits, upMap, softmaxMean, upMapKernel, softmaxMeanKernel, ZERO_SHOT_SCALE, type UpMapOptions } from "./heads.js";
+export { zeroShotLogits, upMap, upMapBackward, softmaxMean, upMapKernel, upMapBackwardKernel, softmaxMeanKernel, ZERO_SHOT_SCALE, type UpMapOptions } from "./heads.js";
 export { gatherRows, gatherKernel } from "./gather.js";
 export { adamStep, adamKernel, type AdamOptions } from "./adam.js";
 export { segLoss, segLossKernel, type SegLossOptions } from "./seg-loss.js";
