@@ -164,3 +164,43 @@ describe("up-map backward", () => {
     });
   }
 });
+
+describe("normalize backward", () => {
+  for (const [rows, cols] of [[1, 1], [17, 33], [289, 768], [5, 1500]]) {
+    it(`matches central differences of F.normalize: ${rows} x ${cols}`, async () => {
+      const { rowNormalizeBackward } = await import("../src/index.js");
+      const rt = await gpu();
+      const x = randArray(rows * cols, rows + cols);
+      x[0] = 0.9; // row 0 of the 1x1 case: a plain nonzero value
+      if (rows > 3) x.fill(0, 3 * cols, 4 * cols); // row 3: a zero row (norm below eps)
+      const dy = randArray(rows * cols, 7 + rows);
+      const [tx, tdy] = [rt.tensor(x, [rows, cols]), rt.tensor(dy, [rows, cols])];
+      const got = await rowNormalizeBackward(rt, tx, tdy, { eps: 1e-12 }).read();
+      // analytic float64, checked itself by central differences on a few entries
+      const want = new Float64Array(rows * cols);
+      const loss = (r: number, v: Float64Array) => {
+        const n = Math.max(Math.hypot(...v), 1e-12);
+        return v.reduce((s, xi, i) => s + (xi / n) * dy[r * cols + i], 0);
+      };
+      for (let r = 0; r < rows; r++) {
+        const v = Float64Array.from(x.subarray(r * cols, (r + 1) * cols));
+        const n = Math.hypot(...v);
+        const dot = v.reduce((s, xi, i) => s + xi * dy[r * cols + i], 0);
+        for (let i = 0; i < cols; i++) want[r * cols + i] = n > 1e-12 ? dy[r * cols + i] / n - (v[i] * dot) / n ** 3 : dy[r * cols + i] / 1e-12;
+        if (n > 1e-12 && r < 4) {
+          const i = (r * 7) % cols;
+          const h = 1e-6;
+          const keep = v[i];
+          v[i] = keep + h;
+          const up = loss(r, v);
+          v[i] = keep - h;
+          const down = loss(r, v);
+          v[i] = keep;
+          expect((up - down) / (2 * h)).toBeCloseTo(want[r * cols + i], 5);
+        }
+      }
+      allclose(got, want, { atol: 1e-5, rtol: 1e-4 }, "dx");
+      for (const t of [tx, tdy]) t.dispose();
+    });
+  }
+});

@@ -2,7 +2,7 @@ export { ACTIVATIONS, type Activation } from "./activation.js";
 export { matmul, linear, matmulKernel, type MatmulOptions } from "./matmul.js";
 export { layerNorm, layerNormKernel } from "./layernorm.js";
 export { softmax, softmaxKernel } from "./softmax.js";
-export { rowMean, rowMax, rowNormalize, rowMeanKernel, rowMaxKernel, rowNormalizeKernel } from "./reduce.js";
+export { rowMean, rowMax, rowNormalize, rowNormalizeBackward, rowMeanKernel, rowMaxKernel, rowNormalizeKernel, rowNormalizeBackwardKernel } from "./reduce.js";
 export { add, mul, scaledSum, elementwiseKernels } from "./elementwise.js";
 export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } from "./permute.js";
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
