@@ -204,3 +204,67 @@ describe("normalize backward", () => {
     });
   }
 });
+
+describe("zero-shot head gradients", () => {
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+  const bceLoss = (l: ArrayLike<number>, P: number, y: number) => {
+    let s = 0;
+    for (let p = 0; p < P; p++) s += sigmoid(l[2 * p + 1] - l[2 * p]);
+    const x = s / P;
+    return Math.max(x, 0) - x * y + Math.log(1 + Math.exp(-Math.abs(x)));
+  };
+
+  for (const label of [0, 1]) {
+    it(`det BCE term (label ${label}): loss and dlogits against central differences`, async () => {
+      const { detBceBackward } = await import("../src/index.js");
+      const rt = await gpu();
+      const P = 289;
+      const l = Float64Array.from(randArray(2 * P, 30 + label, -4, 4), Math.fround);
+      const t = rt.tensor(Float32Array.from(l), [P, 2]);
+      const { loss, dlogits } = detBceBackward(rt, t, label);
+      expect((await loss.read())[0]).toBeCloseTo(bceLoss(l, P, label), 5);
+      const h = 1e-5;
+      const numeric = Array.from(l, (_, j) => {
+        const keep = l[j];
+        l[j] = keep + h;
+        const up = bceLoss(l, P, label);
+        l[j] = keep - h;
+        const down = bceLoss(l, P, label);
+        l[j] = keep;
+        return (up - down) / (2 * h);
+      });
+      allclose(await dlogits.read(), numeric, { atol: 1e-8, rtol: 1e-3 }, "dlogits");
+      for (const x of [t, loss, dlogits]) x.dispose();
+    });
+  }
+
+  it("2-class softmax backward against central differences", async () => {
+    const { softmax2Backward } = await import("../src/index.js");
+    const rt = await gpu();
+    const N = 13 * 11;
+    const z = Float64Array.from(randArray(2 * N, 41, -5, 5), Math.fround);
+    const dp = randArray(2 * N, 42);
+    const f = (v: Float64Array) => {
+      let s = 0;
+      for (let i = 0; i < N; i++) {
+        const p1 = sigmoid(v[N + i] - v[i]);
+        s += (1 - p1) * dp[i] + p1 * dp[N + i];
+      }
+      return s;
+    };
+    const [tz, td] = [rt.tensor(Float32Array.from(z), [2, 13, 11]), rt.tensor(dp, [2, 13, 11])];
+    const got = await softmax2Backward(rt, tz, td).read();
+    const h = 1e-5;
+    const numeric = Array.from(z, (_, j) => {
+      const keep = z[j];
+      z[j] = keep + h;
+      const up = f(z);
+      z[j] = keep - h;
+      const down = f(z);
+      z[j] = keep;
+      return (up - down) / (2 * h);
+    });
+    allclose(got, numeric, { atol: 1e-6, rtol: 1e-4 }, "dz");
+    for (const x of [tz, td]) x.dispose();
+  });
+});
