@@ -2,6 +2,7 @@
 // det_bce_backward: logits [P, 2] of one level and the image label -> loss [1] =
 //   BCE-with-logits(score, label), score = mean_p softmax(logits_p)[1] (the reference feeds
 //   this probability to BCE-with-logits as a logit), and dlogits [P, 2]. One workgroup.
+// softmax2: planar logits z [2, N] -> probabilities [2, N] (softmax over the two planes).
 // softmax2_backward: planar logits z [2, N] (the up-sampled zero-shot map) and dprob [2, N]
 //   -> dz [2, N] of p = softmax over the two planes: dz_c = p_c (dprob_c - sum_k p_k dprob_k).
 
@@ -51,5 +52,15 @@ fn softmax2_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     let inner = p0 * d0 + p1 * d1;
     out[params.offOut + i] = p0 * (d0 - inner);
     out[params.offOut + N + i] = p1 * (d1 - inner);
+  }
+}
+
+@compute @workgroup_size(256)
+fn softmax2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let N = params.n;
+  for (var i = gid.x; i < N; i += nwg.x * 256u) {
+    let p1 = prob1(z[params.offZ + i], z[params.offZ + N + i]);
+    out[params.offOut + i] = 1.0 - p1;
+    out[params.offOut + N + i] = p1;
   }
 }

@@ -24,3 +24,4 @@ export { auroc, averagePrecision, minMaxNormalize, labelRegions, perRegionOverla
 export { syntheticImage, syntheticSet, type SyntheticImage } from "./eval/synthetic.js";
 export { heatmapOverlay, gaussianBlur, jet, type HeatmapOptions } from "./image/heatmap.js";
 export { traceModel, pixelsToTensor, type TraceInputs, type TracePixels } from "./model/trace-core.js";
+export { headGradient, type HeadGradient } from "./model/head-gradients.js";

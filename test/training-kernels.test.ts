@@ -1,10 +1,11 @@
 // Kernels of adapter training (spec 9), against float64 CPU references: Adam as PyTorch
 // computes it, and the focal + dice losses with gradients checked by finite differences.
 import { describe, expect, it } from "vitest";
-import { adamStep, segLoss, ShapeError } from "../src/index.js";
+import { adamStep, headGradient, segLoss, ShapeError } from "../src/index.js";
 import { allclose } from "./helpers/allclose.js";
 import { gpu } from "./helpers/gpu.js";
 import { randArray, rng } from "./helpers/random.js";
+import { bilinearRef } from "./reference/cpu.js";
 
 describe("adam", () => {
   it("three steps equal PyTorch's formula in float64, on a view, leaving its neighbours alone", async () => {
@@ -267,4 +268,73 @@ describe("zero-shot head gradients", () => {
     allclose(got, numeric, { atol: 1e-6, rtol: 1e-4 }, "dz");
     for (const x of [tz, td]) x.dispose();
   });
+});
+
+describe("one level's head gradient", () => {
+  const [G, E, S] = [4, 16, 23];
+  const P = G * G;
+  const T = P + 1;
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+
+  /** The level's loss in float64 from tokens [T, E] (spec 9, as train_ref.py computes it). */
+  function levelLoss(tok: Float64Array, tf: Float64Array, o: { label?: number; mask?: Float32Array }) {
+    const logits = new Float64Array(2 * P);
+    for (let p = 0; p < P; p++) {
+      const row = tok.subarray((p + 1) * E, (p + 2) * E);
+      const n = Math.max(Math.hypot(...row), 1e-12);
+      for (let c = 0; c < 2; c++) {
+        let s = 0;
+        for (let e = 0; e < E; e++) s += (row[e] / n) * tf[e * 2 + c];
+        logits[2 * p + c] = 100 * s;
+      }
+    }
+    if (o.mask === undefined) {
+      let s = 0;
+      for (let p = 0; p < P; p++) s += sig(logits[2 * p + 1] - logits[2 * p]);
+      const x = s / P;
+      return Math.max(x, 0) - x * o.label! + Math.log(1 + Math.exp(-Math.abs(x)));
+    }
+    const planes = [0, 1].map((c) => bilinearRef(Array.from({ length: P }, (_, p) => logits[2 * p + c]), 1, G, G, S, S));
+    const prob = new Float64Array(2 * S * S);
+    for (let i = 0; i < S * S; i++) {
+      prob[S * S + i] = sig(planes[1][i] - planes[0][i]);
+      prob[i] = 1 - prob[S * S + i];
+    }
+    const l = segLossRef(prob, o.mask);
+    return l.focal + l.dice;
+  }
+
+  for (const kind of ["det", "seg"] as const) {
+    it(`${kind}: the loss and d loss / d tokens match float64 central differences at every entry`, async () => {
+      const rt = await gpu();
+      const tok = Float64Array.from(randArray(T * E, kind === "det" ? 51 : 52), Math.fround);
+      const tfRaw = randArray(E * 2, 53);
+      for (let c = 0; c < 2; c++) {
+        const n = Math.hypot(...Array.from({ length: E }, (_, e) => tfRaw[e * 2 + c]));
+        for (let e = 0; e < E; e++) tfRaw[e * 2 + c] /= n;
+      }
+      const tf = Float64Array.from(tfRaw);
+      const mask = new Float32Array(S * S).map((_, i) => (Math.floor(i / S) > 12 && i % S < 9 ? 1 : 0));
+      const o = kind === "det" ? { label: 1 } : { mask };
+      const [tt, ttf, tm] = [rt.tensor(Float32Array.from(tok), [T, E]), rt.tensor(tfRaw, [E, 2]), rt.tensor(mask, [S, S])];
+      const { loss, dtokens } = headGradient(rt, tt, ttf, kind === "det" ? { kind, label: 1 } : { kind, mask: tm });
+      const l = await loss.read();
+      expect(kind === "det" ? l[0] : l[0] + l[1]).toBeCloseTo(levelLoss(tok, tf, o), 4);
+      const h = 1e-6;
+      const numeric = Array.from(tok, (_, j) => {
+        const keep = tok[j];
+        tok[j] = keep + h;
+        const up = levelLoss(tok, tf, o);
+        tok[j] = keep - h;
+        const down = levelLoss(tok, tf, o);
+        tok[j] = keep;
+        return (up - down) / (2 * h);
+      });
+      const got = await dtokens.read();
+      expect(Array.from(got.subarray(0, E))).toEqual(new Array(E).fill(0)); // class token
+      const scale = Math.max(...numeric.map(Math.abs));
+      allclose(got, numeric, { atol: 2e-3 * scale, rtol: 2e-3 }, "d tokens");
+      for (const x of [tt, ttf, tm, loss, dtokens]) x.dispose();
+    });
+  }
 });

@@ -57,14 +57,15 @@ export const rowNormalizeBackwardKernel: KernelDef = {
 };
 
 /** Training: the gradient of rowNormalize with respect to x, given x and dy (same shapes). */
-export function rowNormalizeBackward(rt: Runtime, x: Tensor, dy: Tensor, opts: { eps?: number } = {}): Tensor<"f32"> {
+export function rowNormalizeBackward(rt: Runtime, x: Tensor, dy: Tensor, opts: { eps?: number; out?: Tensor<"f32"> } = {}): Tensor<"f32"> {
   const def = rowNormalizeBackwardKernel;
   expectF32(def.name, x, "x");
   expectF32(def.name, dy, "dy");
   if (dy.size !== x.size) throw new ShapeError(`${def.name}: dy ${fmt(dy)} must match x ${fmt(x)}`);
   const cols = x.shape[x.shape.length - 1];
   const rows = cols === 0 ? 0 : x.size / cols;
-  const dx = rt.empty(x.shape, "f32", "d x");
+  const dx = opts.out ?? rt.empty(x.shape, "f32", "d x");
+  if (dx.size !== x.size) throw new ShapeError(`${def.name}: out ${fmt(dx)} must match x ${fmt(x)}`);
   rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, dy, dx }, params: { rows, cols, eps: opts.eps ?? 1e-12 }, ...rowLayout(rt, rows, cols) });
   return dx;
 }

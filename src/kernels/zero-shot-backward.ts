@@ -14,6 +14,18 @@ const src = wgsl(reduce, source);
 const offsets = { z: "offZ", d: "offD", out: "offOut" };
 export const detBceBackwardKernel: KernelDef = { name: "det_bce_backward", source: src, entryPoint: "det_bce_backward", offsets };
 export const softmax2BackwardKernel: KernelDef = { name: "softmax2_backward", source: src, entryPoint: "softmax2_backward", offsets };
+export const softmax2Kernel: KernelDef = { name: "softmax2", source: src, entryPoint: "softmax2", offsets };
+
+/** z [2, ...] planar 2-class logits -> probabilities, softmax over the two planes. */
+export function softmax2(rt: Runtime, z: Tensor): Tensor<"f32"> {
+  const k = "softmax2";
+  expectF32(k, z, "z");
+  if (z.shape[0] !== 2) throw new ShapeError(`${k}: z ${fmt(z)} must be [2, ...]`);
+  const n = z.size / 2;
+  const p = rt.empty(z.shape, "f32", "probabilities");
+  rt.dispatch(softmax2Kernel, { label: `${n}`, bindings: { z, out: p }, params: { n, label: 0 }, workgroups: [Math.max(1, Math.min(4096, Math.ceil(n / 256)))] });
+  return p;
+}
 
 /**
  * logits [P, 2] of one level's det patches and the image's label (0 normal, 1 anomalous) ->
