@@ -7,6 +7,21 @@ import { gpu } from "./helpers/gpu.js";
 import { randArray, rng } from "./helpers/random.js";
 import { bilinearRef } from "./reference/cpu.js";
 
+/** d f / d v[j] for every j by central differences; f reads v, which is restored after each probe. */
+function centralDifferences(v: Float64Array, f: () => number, h: number): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let j = 0; j < v.length; j++) {
+    const keep = v[j];
+    v[j] = keep + h;
+    const up = f();
+    v[j] = keep - h;
+    const down = f();
+    v[j] = keep;
+    out[j] = (up - down) / (2 * h);
+  }
+  return out;
+}
+
 describe("adam", () => {
   it("three steps equal PyTorch's formula in float64, on a view, leaving its neighbours alone", async () => {
     const rt = await gpu();
@@ -89,17 +104,10 @@ describe("segmentation losses", () => {
     allclose(await loss.read(), [want.focal, want.dice], { atol: 0, rtol: 2e-5 }, "loss");
     const g = await grad.read();
     // central differences of the float64 loss, at every pixel of both planes
-    const h = 1e-6;
-    const numeric = new Float64Array(2 * n);
-    for (let j = 0; j < 2 * n; j++) {
-      const keep = prob[j];
-      prob[j] = keep + h;
-      const up = segLossRef(prob, mask);
-      prob[j] = keep - h;
-      const down = segLossRef(prob, mask);
-      prob[j] = keep;
-      numeric[j] = (up.focal + up.dice - down.focal - down.dice) / (2 * h);
-    }
+    const numeric = centralDifferences(prob, () => {
+      const l = segLossRef(prob, mask);
+      return l.focal + l.dice;
+    }, 1e-6);
     const scale = Math.max(...numeric.map(Math.abs));
     allclose(g, numeric, { atol: 1e-4 * scale, rtol: 1e-3 }, "grad");
     expect(() => segLoss(rt, tm, tm)).toThrow(/prob .* must be \[2, \.\.\.mask's shape\]/);
@@ -224,16 +232,7 @@ describe("zero-shot head gradients", () => {
       const t = rt.tensor(Float32Array.from(l), [P, 2]);
       const { loss, dlogits } = detBceBackward(rt, t, label);
       expect((await loss.read())[0]).toBeCloseTo(bceLoss(l, P, label), 5);
-      const h = 1e-5;
-      const numeric = Array.from(l, (_, j) => {
-        const keep = l[j];
-        l[j] = keep + h;
-        const up = bceLoss(l, P, label);
-        l[j] = keep - h;
-        const down = bceLoss(l, P, label);
-        l[j] = keep;
-        return (up - down) / (2 * h);
-      });
+      const numeric = centralDifferences(l, () => bceLoss(l, P, label), 1e-5);
       allclose(await dlogits.read(), numeric, { atol: 1e-8, rtol: 1e-3 }, "dlogits");
       for (const x of [t, loss, dlogits]) x.dispose();
     });
@@ -255,16 +254,7 @@ describe("zero-shot head gradients", () => {
     };
     const [tz, td] = [rt.tensor(Float32Array.from(z), [2, 13, 11]), rt.tensor(dp, [2, 13, 11])];
     const got = await softmax2Backward(rt, tz, td).read();
-    const h = 1e-5;
-    const numeric = Array.from(z, (_, j) => {
-      const keep = z[j];
-      z[j] = keep + h;
-      const up = f(z);
-      z[j] = keep - h;
-      const down = f(z);
-      z[j] = keep;
-      return (up - down) / (2 * h);
-    });
+    const numeric = centralDifferences(z, () => f(z), 1e-5);
     allclose(got, numeric, { atol: 1e-6, rtol: 1e-4 }, "dz");
     for (const x of [tz, td]) x.dispose();
   });
@@ -320,16 +310,7 @@ describe("one level's head gradient", () => {
       const { loss, dtokens } = headGradient(rt, tt, ttf, kind === "det" ? { kind, label: 1 } : { kind, mask: tm });
       const l = await loss.read();
       expect(kind === "det" ? l[0] : l[0] + l[1]).toBeCloseTo(levelLoss(tok, tf, o), 4);
-      const h = 1e-6;
-      const numeric = Array.from(tok, (_, j) => {
-        const keep = tok[j];
-        tok[j] = keep + h;
-        const up = levelLoss(tok, tf, o);
-        tok[j] = keep - h;
-        const down = levelLoss(tok, tf, o);
-        tok[j] = keep;
-        return (up - down) / (2 * h);
-      });
+      const numeric = centralDifferences(tok, () => levelLoss(tok, tf, o), 1e-6);
       const got = await dtokens.read();
       expect(Array.from(got.subarray(0, E))).toEqual(new Array(E).fill(0)); // class token
       const scale = Math.max(...numeric.map(Math.abs));
