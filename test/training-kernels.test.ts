@@ -319,3 +319,42 @@ describe("one level's head gradient", () => {
     });
   }
 });
+
+describe("frozen-layer backward", () => {
+  const acts = ["none", "gelu", "quickGelu", "relu", "leakyRelu", "sigmoid"] as const;
+  for (const act of acts) {
+    it(`${act}: dy * act'(x) as PyTorch's backward, against central differences`, async () => {
+      const { activationBackward } = await import("../src/index.js");
+      const { activate } = await import("./reference/cpu.js");
+      const rt = await gpu();
+      const n = 1001;
+      const x = randArray(n, 61, -4, 4);
+      x[0] = 0; // the kink of ReLU / LeakyReLU: PyTorch uses the left slope (0, 0.01)
+      const dy = randArray(n, 62);
+      const got = await activationBackward(rt, rt.tensor(x, [n]), rt.tensor(dy, [n]), act).read();
+      const v = Float64Array.from(x);
+      const want = Array.from(v, (xi, i) => {
+        if (xi === 0 && act === "relu") return 0;
+        if (xi === 0 && act === "leakyRelu") return 0.01 * dy[i];
+        const h = 1e-6;
+        return (dy[i] * (activate(xi + h, act) - activate(xi - h, act))) / (2 * h);
+      });
+      allclose(got, want, { atol: 1e-6, rtol: 1e-5 }, `d ${act}`);
+    });
+  }
+
+  for (const [rows, cols] of [[3, 33], [7, 768]]) {
+    it(`layernorm ${rows} x ${cols}: the input gradient against central differences`, async () => {
+      const { layerNormBackward } = await import("../src/index.js");
+      const { layerNormRef } = await import("./reference/cpu.js");
+      const rt = await gpu();
+      const x = Float64Array.from(randArray(rows * cols, 70 + cols, -2, 3), Math.fround);
+      const dy = randArray(rows * cols, 71);
+      const g = randArray(cols, 72, 0.5, 1.5);
+      const b = randArray(cols, 73);
+      const got = await layerNormBackward(rt, rt.tensor(Float32Array.from(x), [rows, cols]), rt.tensor(dy, [rows, cols]), rt.tensor(g, [cols])).read();
+      const f = () => layerNormRef(x, rows, cols, g, b).reduce((s, y, i) => s + y * dy[i], 0);
+      allclose(got, centralDifferences(x, f, 1e-5), { atol: 1e-4, rtol: 1e-3 }, "d x");
+    });
+  }
+});

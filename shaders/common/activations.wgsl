@@ -27,3 +27,21 @@ fn activate(x: f32, act: u32) -> f32 {
     default: { return x; }
   }
 }
+
+// d activate(x) / dx, as PyTorch's backward: ReLU has 0 at 0, LeakyReLU has 0.01 there.
+fn activate_grad(x: f32, act: u32) -> f32 {
+  switch act {
+    case 1u: { return 0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * 0.3989422804014327 * exp(-0.5 * x * x); }
+    case 2u: {
+      let s = sigmoid_f32(1.702 * x);
+      return s + 1.702 * x * s * (1.0 - s);
+    }
+    case 3u: { return select(0.0, 1.0, x > 0.0); }
+    case 4u: { return select(0.01, 1.0, x > 0.0); }
+    case 5u: {
+      let s = sigmoid_f32(x);
+      return s * (1.0 - s);
+    }
+    default: { return 1.0; }
+  }
+}

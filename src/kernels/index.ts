@@ -17,3 +17,4 @@ export { gatherRows, gatherKernel } from "./gather.js";
 export { adamStep, adamKernel, type AdamOptions } from "./adam.js";
 export { segLoss, segLossKernel, type SegLossOptions } from "./seg-loss.js";
 export { detBceBackward, softmax2, softmax2Backward, detBceBackwardKernel, softmax2Kernel, softmax2BackwardKernel } from "./zero-shot-backward.js";
+export { activationBackward, layerNormBackward, activationBackwardKernel, layerNormBackwardKernel } from "./backward.js";
