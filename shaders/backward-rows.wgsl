@@ -5,6 +5,8 @@
 //   xhat = (x - mean) inv,  g = dy gamma,  dx = inv (g - mean(g) - xhat mean(g xhat)).
 //   TPR-thread segments as the forward (common/workgroup-reduce.wgsl), recomputing mean and
 //   inv rather than storing them.
+// row_normalize_backward: the gradient of row_normalize (y = x / max(||x||, eps), torch's
+//   F.normalize): n = ||x||, dx = dy / n - x (x . dy) / n^3 when n > eps, dy / eps otherwise.
 
 override ACT: u32 = 0u;
 
@@ -59,5 +61,31 @@ fn layernorm_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   for (var i = span.lane; i < n; i += TPR) {
     let xhat = (x[params.offX + base + i] - mean) * inv;
     dx[params.offOut + base + i] = inv * (dy[params.offDy + base + i] * gamma[i] - mg - xhat * mgx);
+  }
+}
+
+@compute @workgroup_size(256)
+fn row_normalize_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                          @builtin(local_invocation_index) lix: u32) {
+  let span = row_span(wid, nwg, params.rows, params.cols, lix);
+  let base = span.base;
+  let n = span.n;
+  var s2 = 0.0;
+  var sd = 0.0;
+  for (var i = span.lane; i < n; i += TPR) {
+    let v = x[params.offX + base + i];
+    s2 += v * v;
+    sd += v * dy[params.offDy + base + i];
+  }
+  let norm = sqrt(wg_sum(s2, lix));
+  let dot = wg_sum(sd, lix);
+  if (norm > params.eps) {
+    let inv = 1.0 / norm;
+    let k = dot * inv * inv * inv;
+    for (var i = span.lane; i < n; i += TPR) {
+      dx[params.offOut + base + i] = dy[params.offDy + base + i] * inv - x[params.offX + base + i] * k;
+    }
+  } else {
+    for (var i = span.lane; i < n; i += TPR) { dx[params.offOut + base + i] = dy[params.offDy + base + i] / params.eps; }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Input gradients of frozen CLIP layers for training (shaders/backward-rows.wgsl):
- * activations and LayerNorm. Weight gradients are not needed there: CLIP stays frozen.
+ * Input gradients for training (shaders/backward-rows.wgsl): activations, LayerNorm and
+ * F.normalize. Weight gradients are not needed there: CLIP stays frozen.
  */
 import activations from "../../shaders/common/activations.wgsl";
 import reduce from "../../shaders/common/workgroup-reduce.wgsl";
@@ -16,6 +16,7 @@ const src = wgsl(activations, reduce, source);
 const offsets = { x: "offX", dy: "offDy", dx: "offOut" };
 export const activationBackwardKernel: KernelDef = { name: "activation_backward", source: src, entryPoint: "activation_backward", offsets };
 export const layerNormBackwardKernel: KernelDef = { name: "layernorm_backward", source: src, entryPoint: "layernorm_backward", offsets };
+export const rowNormalizeBackwardKernel: KernelDef = { name: "row_normalize_backward", source: src, entryPoint: "row_normalize_backward", offsets };
 
 function sameSize(k: string, x: Tensor, dy: Tensor) {
   expectF32(k, x, "x");
@@ -47,5 +48,17 @@ export function layerNormBackward(rt: Runtime, x: Tensor, dy: Tensor, gamma: Ten
   const rows = cols === 0 ? 0 : x.size / cols;
   const dx = rt.empty(x.shape, "f32", "d layernorm");
   rt.dispatch(layerNormBackwardKernel, { label: `${rows}x${cols}`, bindings: { x, dy, gamma, dx }, params: { rows, cols, n: x.size, eps: opts.eps ?? 1e-5 }, ...rowLayout(rt, rows, cols) });
+  return dx;
+}
+
+/** The gradient of rowNormalize with respect to x, given x and dy (same shapes). */
+export function rowNormalizeBackward(rt: Runtime, x: Tensor, dy: Tensor, opts: { eps?: number; out?: Tensor<"f32"> } = {}): Tensor<"f32"> {
+  const k = "row_normalize_backward";
+  sameSize(k, x, dy);
+  const cols = x.shape[x.shape.length - 1];
+  const rows = cols === 0 ? 0 : x.size / cols;
+  const dx = opts.out ?? rt.empty(x.shape, "f32", "d x");
+  if (dx.size !== x.size) throw new ShapeError(`${k}: out ${fmt(dx)} must match x ${fmt(x)}`);
+  rt.dispatch(rowNormalizeBackwardKernel, { label: `${rows}x${cols}`, bindings: { x, dy, dx }, params: { rows, cols, n: x.size, eps: opts.eps ?? 1e-12 }, ...rowLayout(rt, rows, cols) });
   return dx;
 }

@@ -1,6 +1,5 @@
 /** Row reductions over the last axis: [..., cols] -> [...] (shaders/reduce.wgsl). */
 import common from "../../shaders/common/workgroup-reduce.wgsl";
-import backwardSource from "../../shaders/normalize-backward.wgsl";
 import source from "../../shaders/reduce.wgsl";
 import { ShapeError } from "../runtime/errors.js";
 import { wgsl, type KernelDef } from "../runtime/kernel.js";
@@ -47,25 +46,4 @@ export function rowNormalize(rt: Runtime, x: Tensor, opts: { eps?: number; label
   if (out.size !== x.size) throw new ShapeError(`${def.name}: out ${fmt(out)} must match x ${fmt(x)}`);
   rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, out }, params: { rows, cols, eps: opts.eps ?? 1e-12 }, ...rowLayout(rt, rows, cols) });
   return out;
-}
-
-export const rowNormalizeBackwardKernel: KernelDef = {
-  name: "row_normalize_backward",
-  source: wgsl(common, backwardSource),
-  entryPoint: "row_normalize_backward",
-  offsets: { x: "offX", dy: "offDy", dx: "offOut" },
-};
-
-/** Training: the gradient of rowNormalize with respect to x, given x and dy (same shapes). */
-export function rowNormalizeBackward(rt: Runtime, x: Tensor, dy: Tensor, opts: { eps?: number; out?: Tensor<"f32"> } = {}): Tensor<"f32"> {
-  const def = rowNormalizeBackwardKernel;
-  expectF32(def.name, x, "x");
-  expectF32(def.name, dy, "dy");
-  if (dy.size !== x.size) throw new ShapeError(`${def.name}: dy ${fmt(dy)} must match x ${fmt(x)}`);
-  const cols = x.shape[x.shape.length - 1];
-  const rows = cols === 0 ? 0 : x.size / cols;
-  const dx = opts.out ?? rt.empty(x.shape, "f32", "d x");
-  if (dx.size !== x.size) throw new ShapeError(`${def.name}: out ${fmt(dx)} must match x ${fmt(x)}`);
-  rt.dispatch(def, { label: `${rows}x${cols}`, bindings: { x, dy, dx }, params: { rows, cols, eps: opts.eps ?? 1e-12 }, ...rowLayout(rt, rows, cols) });
-  return dx;
 }

@@ -9,7 +9,7 @@
 import { upMap, upMapBackward, zeroShotLogits, ZERO_SHOT_SCALE } from "../kernels/heads.js";
 import { matmul } from "../kernels/matmul.js";
 import { transpose } from "../kernels/permute.js";
-import { rowNormalizeBackward } from "../kernels/reduce.js";
+import { rowNormalizeBackward } from "../kernels/backward.js";
 import { segLoss } from "../kernels/seg-loss.js";
 import { detBceBackward, softmax2, softmax2Backward } from "../kernels/zero-shot-backward.js";
 import { ShapeError } from "../runtime/errors.js";
