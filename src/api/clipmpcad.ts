@@ -17,7 +17,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import type { PromptSet } from "../tokenizer/prompts.js";
 import type { EvaluateOptions, EvaluateResult } from "../eval/evaluate.js";
-import { tokenizerFromBpe, tokenizerFromTokenizerJson } from "../tokenizer/vocab.js";
+import { tokenizerFromFile } from "../tokenizer/vocab.js";
 
 /** A weights file: a path (Node), a URL, a Blob/File, or bytes. */
 export type Source = string | URL | Blob | ArrayBuffer | Uint8Array;
@@ -110,10 +110,7 @@ export const browserPlatform: Platform = {
     return new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
   },
   async tokenizer(src) {
-    const bytes = await browserPlatform.bytes(src);
-    const name = sourceName(src);
-    if (/\.json$/i.test(name)) return tokenizerFromTokenizerJson(new TextDecoder().decode(bytes), name);
-    return tokenizerFromBpe(bytes, name);
+    return tokenizerFromFile(await browserPlatform.bytes(src), sourceName(src));
   },
   async modelFolder(dir) {
     // a base URL: the weights are fetched lazily with Range requests; the vocabulary is

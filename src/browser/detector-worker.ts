@@ -3,11 +3,12 @@
  * work and its read-backs run here. One ClipMPCAD per worker; see worker-protocol.ts for
  * the messages and worker-client.ts for the page's side.
  */
-import { ClipMPCAD, type ImageInput } from "../api/clipmpcad.js";
+import { browserPlatform, ClipMPCAD, type ImageInput } from "../api/clipmpcad.js";
 import { SafetensorsFile, blobSource, bytesSource } from "../model/safetensors.js";
 import { traceModel, type TracePixels } from "../model/trace-core.js";
 import type { LongRunning } from "../runtime/progress.js";
-import { tokenizerFromBpe, tokenizerFromTokenizerJson } from "../tokenizer/vocab.js";
+import { createRuntime } from "../runtime/runtime.js";
+import { tokenizerFromFile } from "../tokenizer/vocab.js";
 import { cachedFile } from "./model-cache.js";
 import { storeDetector, storedDetector } from "./private-store.js";
 import type { WorkerOp, WorkerOps, WorkerReply, WorkerRequest, WorkerSource } from "./worker-protocol.js";
@@ -92,12 +93,8 @@ const handlers: Handlers = {
       const r = await resolve(src, run);
       return SafetensorsFile.open(r instanceof Blob ? blobSource(r, typeof src === "string" ? src : "blob") : bytesSource(r));
     };
-    const v = await resolve(a.vocab, run);
-    const vocabBytes = v instanceof Blob ? new Uint8Array(await v.arrayBuffer()) : v instanceof Uint8Array ? v : new Uint8Array(v);
-    const vocabName = typeof a.vocab === "string" ? a.vocab : "vocab";
-    const tokenizer = /\.json$/i.test(vocabName) ? tokenizerFromTokenizerJson(new TextDecoder().decode(vocabBytes), vocabName) : await tokenizerFromBpe(vocabBytes, vocabName);
+    const tokenizer = await tokenizerFromFile(await browserPlatform.bytes(await resolve(a.vocab, run)), typeof a.vocab === "string" ? a.vocab : "vocab");
     const decode = async (list: ImageInput[]): Promise<TracePixels[]> => Promise.all(images(list).map((i) => handlers.decode({ image: i }, run)));
-    const { createRuntime } = await import("../runtime/runtime.js");
     const rt = await createRuntime();
     try {
       const [clip, adapters] = [await open(a.clip), await open(a.adapters)];
@@ -107,7 +104,6 @@ const handlers: Handlers = {
     }
   },
   async decode(a) {
-    const { browserPlatform } = await import("../api/clipmpcad.js");
     return browserPlatform.decode(a.image as Exclude<ImageInput, { shape: unknown }>);
   },
   async dispose() {

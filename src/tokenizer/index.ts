@@ -16,3 +16,4 @@ export {
 } from "./prompts.js";
 export { DOMAIN_PROMPT_SETS, DATASET_DOMAINS, domainPromptSet, promptSetFor, type Domain } from "./domain-prompts.js";
 export { generatePromptSet, parseSentences, promptRequest, formatPromptSet, type GeneratePromptsOptions } from "./generate-prompts.js";
+export { tokenizerFromFile } from "./vocab.js";

@@ -1,10 +1,10 @@
 /** Node file helpers for the tokenizer and prompt sets. */
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { TokenizerError, type ClipTokenizer } from "./clip-tokenizer.js";
 import { formatPromptSet } from "./generate-prompts.js";
 import { parsePromptSet, PromptSetError, type PromptSet } from "./prompts.js";
-import { tokenizerFromBpe, tokenizerFromHuggingFace, tokenizerFromTokenizerJson } from "./vocab.js";
+import { tokenizerFromFile, tokenizerFromHuggingFace } from "./vocab.js";
 
 /** A tokenizer from OpenAI's .txt.gz/.txt, HF tokenizer.json, or a folder with vocab.json + merges.txt. */
 export async function loadTokenizer(path: string): Promise<ClipTokenizer> {
@@ -17,8 +17,7 @@ export async function loadTokenizer(path: string): Promise<ClipTokenizer> {
     if (existsSync(v) && existsSync(m)) return tokenizerFromHuggingFace(readFileSync(v, "utf8"), readFileSync(m, "utf8"), `${v} + ${m}`);
     throw new TokenizerError(`${path}: holds none of bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or vocab.json with merges.txt`);
   }
-  if (basename(path).endsWith(".json")) return tokenizerFromTokenizerJson(readFileSync(path, "utf8"), path);
-  return tokenizerFromBpe(new Uint8Array(readFileSync(path)), path);
+  return tokenizerFromFile(new Uint8Array(readFileSync(path)), path);
 }
 
 /** Reads and validates a P-Prompt JSON file. */

@@ -112,3 +112,9 @@ function checkVocab(vocab: unknown, source: string): Map<string, number> {
   }
   return map;
 }
+
+/** A tokenizer from one file's bytes, by its name: tokenizer.json (*.json) or OpenAI's BPE file. */
+export async function tokenizerFromFile(bytes: Uint8Array, name: string): Promise<ClipTokenizer> {
+  if (/\.json$/i.test(name)) return tokenizerFromTokenizerJson(new TextDecoder().decode(bytes), name);
+  return tokenizerFromBpe(bytes, name);
+}
