@@ -12,9 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClipMPCAD } from "../api/clipmpcad.js";
-import { decodeImageFile, encodePng } from "../image/decode-node.js";
-import { heatmapOverlay } from "../image/heatmap.js";
-import { pilBicubicResize } from "../image/pil-resize.js";
+import { decodeImageFile } from "../image/decode-node.js";
 import type { Progress } from "../runtime/progress.js";
 import { auroc, averagePrecision, minMaxNormalize, perRegionOverlap } from "./metrics.js";
 
@@ -173,7 +171,7 @@ export async function evaluateDataset(model: ClipMPCAD, root: string, o: Evaluat
   result.imageAuroc = auroc(scores, labels);
   result.imageAp = averagePrecision(scores, labels);
   result.images = tests.map((t, i) => ({ file: t.file, label: t.label, score: scores[i] }));
-  if (o.overlays && combined) result.overlays = writeOverlays(o.overlays, tests, combined, S);
+  if (o.overlays && combined) result.overlays = await writeOverlays(model, o.overlays, tests, combined, S);
   return result;
 }
 
@@ -187,17 +185,15 @@ function overlaySample(labels: (0 | 1)[], count: number): number[] {
   return [...pick(bad, nBad), ...pick(good, count - nBad)].sort((a, b) => a - b);
 }
 
-function writeOverlays(opt: { dir: string; count?: number }, tests: { path: string; file: string; label: 0 | 1 }[], combined: Float32Array, S: number): string[] {
+async function writeOverlays(model: ClipMPCAD, opt: { dir: string; count?: number }, tests: { path: string; file: string; label: 0 | 1 }[], combined: Float32Array, S: number): Promise<string[]> {
   const count = opt.count ?? 8;
   if (!Number.isInteger(count) || count < 0) throw new DatasetError(`overlay count must be a whole number >= 0, not ${opt.count}`);
   mkdirSync(opt.dir, { recursive: true });
   const written: string[] = [];
   for (const i of overlaySample(tests.map((t) => t.label), count)) {
-    const img = decodeImageFile(tests[i].path);
-    const rgb = pilBicubicResize(img.rgb, img.width, img.height, 3, S, S);
-    const rgba = heatmapOverlay(rgb, combined.subarray(i * S * S, (i + 1) * S * S), S, { range: [0, 1] });
+    const { png } = await model.heatmap(tests[i].path, combined.subarray(i * S * S, (i + 1) * S * S), { range: [0, 1] });
     const out = join(opt.dir, tests[i].file.replace(/[\\/]/g, "_").replace(/\.(jpe?g|png)$/i, ".png"));
-    writeFileSync(`${out}.tmp`, encodePng(rgba, S, S));
+    writeFileSync(`${out}.tmp`, png);
     renameSync(`${out}.tmp`, out);
     written.push(out);
   }
