@@ -21,6 +21,7 @@ import {
   type Runtime,
   type Tensor,
 } from "../src/index.js";
+import { rand } from "./random.js";
 
 const quick = process.argv.includes("--quick");
 // npm run bench times the linear shapes and attention against the peers already
@@ -31,10 +32,6 @@ const W = quick ? 256 : 1024;
 const E = quick ? 192 : 768;
 const heads = W / 64;
 
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => (((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1) * scale);
-}
 
 interface Row {
   kernel: string;

@@ -23,6 +23,7 @@ import { transformerBlock } from "../src/model/transformer-block.js";
 import { ortPeer } from "./peers/ort.js";
 import type { BlockShape, Peer, Prepared } from "./peers/peer.js";
 import { tfjsPeer } from "./peers/tfjs.js";
+import { rand } from "./random.js";
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke"); // tiny shapes: checks that every part runs (the test suite uses it)
@@ -35,10 +36,6 @@ const jsonPath = flag("--json") ?? `bench/results/${smoke ? "smoke" : quick ? "q
 const shape: BlockShape = smoke ? { T: 17, W: 64, heads: 1 } : quick ? { T: 290, W: 512, heads: 8 } : { T: 290, W: 1024, heads: 16 };
 const { T, W } = shape;
 
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => (((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1) * scale);
-}
 
 const rt = await createRuntime();
 console.log(formatAdapterReport(rt.adapter));

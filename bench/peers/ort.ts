@@ -8,11 +8,8 @@
 import { encodeOnnx, type OnnxNode, type OnnxTensor } from "../onnx-writer.js";
 import type { BlockShape, Peer, PeerCase } from "./peer.js";
 import { installDawnGlobals } from "./peer.js";
+import { rand } from "../random.js";
 
-function rand(n: number, scale: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => (((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1) * scale);
-}
 
 function shimWriteBuffer(): void {
   const Q = (globalThis as unknown as { GPUQueue: { prototype: GPUQueue } }).GPUQueue.prototype;
@@ -41,7 +38,7 @@ export function vitBlockOnnx(s: BlockShape): Uint8Array {
   let seed = 11;
   const init = (name: string, dims: number[], scale: number, fill?: number) => {
     const n = dims.reduce((a, b) => a * b, 1);
-    inits.push({ name, dims, data: fill === undefined ? rand(n, scale, seed++) : new Float32Array(n).fill(fill) });
+    inits.push({ name, dims, data: fill === undefined ? rand(n, seed++, scale) : new Float32Array(n).fill(fill) });
     return name;
   };
   const shape = (name: string, dims: number[]) => {
@@ -83,8 +80,8 @@ function linearOnnx(c: PeerCase): Uint8Array {
       { op: "Add", inputs: ["xw", "b"], outputs: ["y"] },
     ],
     initializers: [
-      { name: "w", dims: [c.K, c.N], data: rand(c.K * c.N, c.K ** -0.5, 3) },
-      { name: "b", dims: [c.N], data: rand(c.N, 0.02, 4) },
+      { name: "w", dims: [c.K, c.N], data: rand(c.K * c.N, 3, c.K ** -0.5) },
+      { name: "b", dims: [c.N], data: rand(c.N, 4, 0.02) },
     ],
     inputs: [{ name: "x", dims: [c.M, c.K] }],
     outputs: [{ name: "y", dims: [c.M, c.N] }],
@@ -100,7 +97,7 @@ export async function ortPeer(): Promise<Peer> {
   ort.env.logLevel = "error";
   const session = async (bytes: Uint8Array, inputShape: number[]) => {
     const s = await ort.InferenceSession.create(bytes, { executionProviders: ["webgpu"] });
-    const x = new ort.Tensor("float32", rand(inputShape.reduce((a, b) => a * b, 1), 1, 5), inputShape);
+    const x = new ort.Tensor("float32", rand(inputShape.reduce((a, b) => a * b, 1), 5, 1), inputShape);
     return {
       run: async () => {
         const out = await s.run({ x });

@@ -12,7 +12,8 @@ export interface SyntheticImage {
   anomalous: boolean;
 }
 
-function rng(seed: number): () => number {
+/** A seeded xorshift32 generator of values in [0, 1) (the tests use it too). */
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
