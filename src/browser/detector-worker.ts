@@ -3,7 +3,7 @@
  * work and its read-backs run here. One ClipMPCAD per worker; see worker-protocol.ts for
  * the messages and worker-client.ts for the page's side.
  */
-import { browserPlatform, ClipMPCAD, type ImageInput } from "../api/clipmpcad.js";
+import { browserPlatform, ClipMPCAD, MODEL_FOLDER_NAMES, type ImageInput } from "../api/clipmpcad.js";
 import { SafetensorsFile, blobSource, bytesSource } from "../model/safetensors.js";
 import { traceModel, type TracePixels } from "../model/trace-core.js";
 import type { LongRunning } from "../runtime/progress.js";
@@ -41,11 +41,11 @@ type Handlers = { [K in WorkerOp]: (args: WorkerOps[K][0], run: LongRunning) => 
 const handlers: Handlers = {
   async load(a, run) {
     const base = a.model?.replace(/\/+$/, "");
-    const clip = a.clip ?? (base && `${base}/clip.safetensors`);
-    const adapters = a.adapters ?? (base && `${base}/adapters.safetensors`);
+    const clip = a.clip ?? (base && `${base}/${MODEL_FOLDER_NAMES.clip[0]}`);
+    const adapters = a.adapters ?? (base && `${base}/${MODEL_FOLDER_NAMES.adapters[0]}`);
     if (!clip || !adapters) throw new Error("load needs clip and adapters, or model (a base URL holding clip.safetensors and adapters.safetensors)");
     const opts = { ...run, cache: a.cache };
-    const vocab = a.vocab ?? (base ? `${base}/bpe_simple_vocab_16e6.txt.gz` : undefined);
+    const vocab = a.vocab ?? (base ? `${base}/${MODEL_FOLDER_NAMES.vocab[0]}` : undefined);
     return replace(
       await ClipMPCAD.load({
         clip: await resolve(clip, opts),
