@@ -2,7 +2,7 @@
 //   v = alpha * act(preScale * (A[z] @ op(B[z]) + bias))
 //   EPILOGUE 0: out = v;  1: out = v + beta * other;  2: out = v + beta * out (in place);
 //            3: out = v * other (a gate: x * sigmoid(...)).
-// A is [M,K] (or, with A_IM2COL, the P x P patches of a [C,S,S] image read in place: row p is
+// A is [M,K] (or [K,M] with TRANS_A: a weight gradient dy^T x; or, with A_IM2COL, the P x P patches of a [C,S,S] image read in place: row p is
 // patch (p / G, p % G), column k is (c, ky, kx)); B is [N,K] (TRANS_B, a Linear weight) or
 // [K,N]; out and other are [M,N]. Each operand has an element offset and a batch stride
 // (0 broadcasts it), so views into larger buffers and strided stacks work without copies.
@@ -13,6 +13,7 @@ override ACT: u32 = 0u;
 override HAS_BIAS: bool = false;
 override EPILOGUE: u32 = 0u;
 override A_IM2COL: bool = false;
+override TRANS_A: bool = false;
 
 struct Params {
   M: u32,
@@ -81,9 +82,18 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let kk = idx % BK;
       let gr = row0 + r;
       let gk = k0 + kk;
-      var va = 0.0;
-      if (gr < M && gk < K) { va = load_a(baseA, gr, gk); }
-      tileA[kk * PAD + r] = va;
+      if (TRANS_A) {
+        // a is [K,M]: walk the tile along M so neighbouring threads read neighbouring floats
+        let ka = idx / TILE;
+        let ra = idx % TILE;
+        var va = 0.0;
+        if (row0 + ra < M && k0 + ka < K) { va = a[baseA + (k0 + ka) * M + row0 + ra]; }
+        tileA[ka * PAD + ra] = va;
+      } else {
+        var va = 0.0;
+        if (gr < M && gk < K) { va = load_a(baseA, gr, gk); }
+        tileA[kk * PAD + r] = va;
+      }
       var vb = 0.0;
       if (TRANS_B) {
         let gn = col0 + r;

@@ -32,6 +32,23 @@ describe("matmul", () => {
     }
   }
 
+  // transA (weight gradients dy^T x): a stored [K,M], also with transB and a batch of 2
+  for (const [M, N, K, transB, B] of [[17, 33, 5, false, 1], [65, 129, 290, false, 1], [64, 32, 104, true, 2]] as const) {
+    it(`transA: ${B}x (${K}x${M})^T @ ${transB ? `(${N}x${K})^T` : `${K}x${N}`}`, async () => {
+      const rt = await gpu();
+      const at = randArray(B * K * M, M + 3 * K);
+      const b = randArray(B * K * N, N + 5 * K);
+      const a = new Float32Array(B * M * K); // the same a, stored [M,K] for the reference
+      for (let z = 0; z < B; z++) for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) a[z * M * K + m * K + k] = at[z * K * M + k * M + m];
+      const ta = rt.tensor(at, B > 1 ? [B, K, M] : [K, M]);
+      const tb = rt.tensor(b, B > 1 ? (transB ? [B, N, K] : [B, K, N]) : transB ? [N, K] : [K, N]);
+      const out = matmul(rt, ta, tb, { transA: true, transB });
+      expect(out.shape).toEqual(B > 1 ? [B, M, N] : [M, N]);
+      allclose(await out.read(), matmulRef(a, b, { batch: B, M, N, K, transB, batchA: B > 1, batchB: B > 1 }), TOL);
+      for (const t of [ta, tb, out]) t.dispose();
+    });
+  }
+
   const acts: Act[] = ["none", "gelu", "quickGelu", "relu", "leakyRelu", "sigmoid"];
   for (const act of acts) {
     it(`linear epilogue: bias, ${act}, alpha, residual`, async () => {

@@ -2,7 +2,7 @@
  * matmul / linear with a fused epilogue (shaders/matmul.wgsl):
  *   v = alpha * act(preScale * (a @ op(b) + bias)), then out = v, v + beta * residual, or
  *   v * gate.
- * a: [M,K] or [B,M,K]; b: [N,K] when transB (a Linear weight, the default for linear()),
+ * a: [M,K] or [B,M,K] ([K,M] / [B,K,M] when transA: weight gradients dy^T x); b: [N,K] when transB (a Linear weight, the default for linear()),
  * else [K,N]; a 2-D operand is shared by every batch item. Any operand may be a view
  * (tensor.slice/at); `batchStrides` overrides the contiguous batch layout (0 broadcasts).
  */
@@ -24,6 +24,8 @@ export const matmulKernel: KernelDef = {
 const TILE = 64;
 
 export interface MatmulOptions {
+  /** a is [K,M] (true) or [M,K] (false, the default). */
+  transA?: boolean;
   /** b is [N,K] (true: a Linear weight) or [K,N] (false). Default false for matmul. */
   transB?: boolean;
   bias?: Tensor;
@@ -121,6 +123,7 @@ export function recordGemm(rt: Runtime, c: GemmCall): Tensor<"f32"> {
     },
     constants: {
       TRANS_B: opts.transB ? 1 : 0,
+      TRANS_A: opts.transA ? 1 : 0,
       ACT: activationCode(opts.activation, k),
       HAS_BIAS: opts.bias ? 1 : 0,
       EPILOGUE: epilogue,
@@ -138,7 +141,8 @@ export function matmul(rt: Runtime, a: Tensor, b: Tensor, opts: MatmulOptions = 
   expectF32(k, a, "a");
   expectF32(k, b, "b");
   const transB = opts.transB ?? false;
-  const [M, K] = a.shape.slice(-2);
+  const transA = opts.transA ?? false;
+  const [M, K] = transA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
   const bRows = b.shape[b.shape.length - 2];
   const bCols = b.shape[b.shape.length - 1];
   const N = transB ? bRows : bCols;
@@ -170,7 +174,7 @@ export function matmul(rt: Runtime, a: Tensor, b: Tensor, opts: MatmulOptions = 
   if (other && s.other === undefined && other.size !== M * N && other.size !== batch * M * N) {
     throw new ShapeError(`${k}: ${opts.gate ? "gate" : "residual"} ${fmt(other)} must have shape [${outShape.join(", ")}] or [${M}, ${N}]`);
   }
-  const label = `${batch > 1 ? `${batch}x` : ""}${M}x${K}@${transB ? `${N}x${K}T` : `${K}x${N}`}`;
+  const label = `${batch > 1 ? `${batch}x` : ""}${transA ? `${K}x${M}T` : `${M}x${K}`}@${transB ? `${N}x${K}T` : `${K}x${N}`}`;
   return recordGemm(rt, { a, b, M, N, K, batch, strides, out, opts: { ...opts, transB }, label });
 }
 
