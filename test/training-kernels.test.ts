@@ -1,26 +1,12 @@
 // Kernels of adapter training (spec 9), against float64 CPU references: Adam as PyTorch
 // computes it, and the focal + dice losses with gradients checked by finite differences.
 import { describe, expect, it } from "vitest";
-import { adamStep, headGradient, segLoss, ShapeError } from "../src/index.js";
+import { adamStep, attention, attentionBackward, headGradient, segLoss, ShapeError } from "../src/index.js";
 import { allclose } from "./helpers/allclose.js";
 import { gpu } from "./helpers/gpu.js";
 import { randArray, rng } from "./helpers/random.js";
-import { bilinearRef } from "./reference/cpu.js";
-
-/** d f / d v[j] for every j by central differences; f reads v, which is restored after each probe. */
-function centralDifferences(v: Float64Array, f: () => number, h: number): Float64Array {
-  const out = new Float64Array(v.length);
-  for (let j = 0; j < v.length; j++) {
-    const keep = v[j];
-    v[j] = keep + h;
-    const up = f();
-    v[j] = keep - h;
-    const down = f();
-    v[j] = keep;
-    out[j] = (up - down) / (2 * h);
-  }
-  return out;
-}
+import { attentionBackwardRef, attentionRef, bilinearRef } from "./reference/cpu.js";
+import { centralDifferences } from "./helpers/gradcheck.js";
 
 describe("adam", () => {
   it("three steps equal PyTorch's formula in float64, on a view, leaving its neighbours alone", async () => {
@@ -357,4 +343,40 @@ describe("frozen-layer backward", () => {
       allclose(got, centralDifferences(x, f, 1e-5), { atol: 1e-4, rtol: 1e-3 }, "d x");
     });
   }
+});
+
+describe("attention backward", () => {
+  it("the float64 reference formulas equal central differences of the forward", () => {
+    const [B, T, W, heads] = [2, 5, 8, 2];
+    const qkv = Float64Array.from(randArray(B * T * 3 * W, 5, -1.5, 1.5));
+    const dout = Float64Array.from(randArray(B * T * W, 6));
+    const loss = () => attentionRef(qkv, B, T, W, heads, false).reduce((s, v, i) => s + v * dout[i], 0);
+    allclose(attentionBackwardRef(qkv, dout, B, T, W, heads), centralDifferences(qkv, loss, 1e-6), { atol: 1e-8, rtol: 1e-6 }, "dqkv");
+  });
+
+  // [batch, T, heads, head dim]: one key, a partial last tile, ViT-L's 290 tokens, d = 128.
+  // Tolerance as the forward's: sums of T products of unit-scale values in f32.
+  for (const [B, T, heads, d] of [[1, 1, 2, 32], [2, 19, 2, 64], [1, 290, 1, 64], [1, 45, 2, 128], [1, 33, 3, 80]]) {
+    it(`${B}x T=${T}, ${heads} heads of ${d}: dq, dk, dv against float64`, async () => {
+      const rt = await gpu();
+      const W = heads * d;
+      const qkv = randArray(B * T * 3 * W, T + d, -1.5, 1.5);
+      const dout = randArray(B * T * W, T + 2 * d);
+      const tq = rt.tensor(qkv, B > 1 ? [B, T, 3 * W] : [T, 3 * W]);
+      const td = rt.tensor(dout, B > 1 ? [B, T, W] : [T, W]);
+      const o = attention(rt, tq, { heads });
+      const dqkv = attentionBackward(rt, tq, o, td, { heads });
+      expect(dqkv.shape).toEqual(tq.shape);
+      allclose(await dqkv.read(), attentionBackwardRef(qkv, dout, B, T, W, heads), { atol: 3e-5, rtol: 1e-4 }, "dqkv");
+      for (const t of [tq, td, o, dqkv]) t.dispose();
+    });
+  }
+
+  it("refuses a mismatched output gradient, naming it", async () => {
+    const rt = await gpu();
+    const tq = rt.tensor(new Float32Array(4 * 96), [4, 96]);
+    const bad = rt.tensor(new Float32Array(4 * 31), [4, 31]);
+    expect(() => attentionBackward(rt, tq, bad, bad, { heads: 1 })).toThrow(/o .* must have 128 elements/);
+    for (const t of [tq, bad]) t.dispose();
+  });
 });

@@ -18,3 +18,4 @@ export { adamStep, adamKernel, type AdamOptions } from "./adam.js";
 export { segLoss, segLossKernel, type SegLossOptions } from "./seg-loss.js";
 export { detBceBackward, softmax2, softmax2Backward, detBceBackwardKernel, softmax2Kernel, softmax2BackwardKernel } from "./zero-shot-backward.js";
 export { activationBackward, layerNormBackward, rowNormalizeBackward, activationBackwardKernel, layerNormBackwardKernel, rowNormalizeBackwardKernel } from "./backward.js";
+export { attentionBackward, attentionBackwardQKernel, attentionBackwardKvKernel } from "./attention-backward.js";

@@ -167,6 +167,50 @@ export function attentionRef(qkv: ArrayLike<number>, B: number, T: number, W: nu
   return out;
 }
 
+/**
+ * The gradient of sum(dout * attention(qkv)) with respect to qkv (no mask), in float64, by
+ * the textbook formulas: ds = p (dO v^T - rowsum(dO * O)), dq = ds k / sqrt(d), dk = ds^T q /
+ * sqrt(d), dv = p^T dO.
+ */
+export function attentionBackwardRef(qkv: ArrayLike<number>, dout: ArrayLike<number>, B: number, T: number, W: number, heads: number): Float64Array {
+  const d = W / heads;
+  const W3 = 3 * W;
+  const sc = 1 / Math.sqrt(d);
+  const o = attentionRef(qkv, B, T, W, heads, false);
+  const dq = new Float64Array(B * T * W3);
+  const p = new Float64Array(T);
+  for (let b = 0; b < B; b++) {
+    const base = b * T * W3;
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < T; i++) {
+        let m = -Infinity;
+        for (let j = 0; j < T; j++) {
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += qkv[base + i * W3 + h * d + c] * qkv[base + j * W3 + W + h * d + c];
+          p[j] = dot * sc;
+          m = Math.max(m, p[j]);
+        }
+        let sum = 0;
+        for (let j = 0; j < T; j++) sum += (p[j] = Math.exp(p[j] - m));
+        let D = 0;
+        for (let c = 0; c < d; c++) D += dout[b * T * W + i * W + h * d + c] * o[b * T * W + i * W + h * d + c];
+        for (let j = 0; j < T; j++) {
+          const pj = p[j] / sum;
+          let dp = 0;
+          for (let c = 0; c < d; c++) dp += dout[b * T * W + i * W + h * d + c] * qkv[base + j * W3 + 2 * W + h * d + c];
+          const ds = pj * (dp - D);
+          for (let c = 0; c < d; c++) {
+            dq[base + i * W3 + h * d + c] += ds * qkv[base + j * W3 + W + h * d + c] * sc;
+            dq[base + j * W3 + W + h * d + c] += ds * qkv[base + i * W3 + h * d + c] * sc;
+            dq[base + j * W3 + 2 * W + h * d + c] += pj * dout[b * T * W + i * W + h * d + c];
+          }
+        }
+      }
+    }
+  }
+  return dq;
+}
+
 /** |DFT| of each row by the O(N^2) definition, in float64. */
 export function dftMagnitudeRef(x: ArrayLike<number>, rows: number, n: number): Float64Array {
   const out = new Float64Array(rows * n);
