@@ -13,6 +13,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { expectF32, fmt, grid2d } from "./shape-checks.js";
 
 export const fftMagnitudeKernel: KernelDef = { name: "fft_magnitude", source, offsets: { x: "offX" } };
+export const fftMagnitudeBackwardKernel: KernelDef = { name: "fft_magnitude_backward", source, entryPoint: "magnitude_backward", offsets: { x: "offX", dy: "offDy" } };
 
 export const MAX_FFT_LENGTH = 2048;
 const MAX_STAGES = 12;
@@ -53,29 +54,54 @@ function twiddles(rt: Runtime, n: number): Tensor<"f32"> {
   return t;
 }
 
-export function fftMagnitude(rt: Runtime, x: Tensor, opts: { out?: Tensor<"f32">; label?: string } = {}): Tensor<"f32"> {
-  const k = "fft_magnitude";
+function fftPlan(k: string, x: Tensor) {
   expectF32(k, x, "x");
   if (x.shape.length < 1) throw new ShapeError(`${k}: x ${fmt(x)} needs at least one axis`);
   const n = x.shape[x.shape.length - 1];
   if (n < 1 || n > MAX_FFT_LENGTH) throw new ShapeError(`${k}: length ${n} of x ${fmt(x)} is outside 1..${MAX_FFT_LENGTH}`);
   const radices = n === 1 ? [] : fftRadices(n);
   if (radices.length > MAX_STAGES) throw new ShapeError(`${k}: length ${n} needs ${radices.length} stages; at most ${MAX_STAGES}`);
-  const rows = x.size / n;
+  const r = (i: number) => radices[i] ?? 1;
+  const params = {
+    rows: x.size / n,
+    stages: radices.length,
+    r0: r(0), r1: r(1), r2: r(2), r3: r(3), r4: r(4), r5: r(5),
+    r6: r(6), r7: r(7), r8: r(8), r9: r(9), r10: r(10), r11: r(11),
+  };
+  return { n, radices, params, label: `${params.rows}x${n} [${radices.join(",")}]` };
+}
+
+export function fftMagnitude(rt: Runtime, x: Tensor, opts: { out?: Tensor<"f32">; label?: string } = {}): Tensor<"f32"> {
+  const k = "fft_magnitude";
+  const plan = fftPlan(k, x);
   const out = opts.out ?? rt.empty(x.shape, "f32", opts.label ?? "fft magnitude");
   if (out.size !== x.size) throw new ShapeError(`${k}: out ${fmt(out)} must match x ${fmt(x)}`);
-  const r = (i: number) => radices[i] ?? 1;
   rt.dispatch(fftMagnitudeKernel, {
-    label: `${rows}x${n} [${radices.join(",")}]`,
-    bindings: { x, twiddles: twiddles(rt, n), out },
-    params: {
-      rows,
-      stages: radices.length,
-      r0: r(0), r1: r(1), r2: r(2), r3: r(3), r4: r(4), r5: r(5),
-      r6: r(6), r7: r(7), r8: r(8), r9: r(9), r10: r(10), r11: r(11),
-    },
-    constants: { FFT_N: n },
-    workgroups: grid2d(rt, rows),
+    label: plan.label,
+    bindings: { x, twiddles: twiddles(rt, plan.n), out },
+    params: { ...plan.params, offDy: 0 },
+    constants: { FFT_N: plan.n },
+    workgroups: grid2d(rt, plan.params.rows),
   });
   return out;
+}
+
+/**
+ * The gradient of sum(dy * |DFT(x)|) with respect to the real rows x: Re(DFT(dy conj(X) / |X|)),
+ * zero where a bin is exactly 0 (torch's convention for abs).
+ */
+export function fftMagnitudeBackward(rt: Runtime, x: Tensor, dy: Tensor, opts: { label?: string } = {}): Tensor<"f32"> {
+  const k = "fft_magnitude_backward";
+  const plan = fftPlan(k, x);
+  expectF32(k, dy, "dy");
+  if (dy.size !== x.size) throw new ShapeError(`${k}: dy ${fmt(dy)} must match x ${fmt(x)}`);
+  const dx = rt.empty(x.shape, "f32", opts.label ?? "d x (|dft|)");
+  rt.dispatch(fftMagnitudeBackwardKernel, {
+    label: plan.label,
+    bindings: { x, twiddles: twiddles(rt, plan.n), dy, out: dx },
+    params: plan.params,
+    constants: { FFT_N: plan.n },
+    workgroups: grid2d(rt, plan.params.rows),
+  });
+  return dx;
 }

@@ -6,7 +6,7 @@ export { rowMean, rowMax, rowNormalize, rowMeanKernel, rowMaxKernel, rowNormaliz
 export { add, mul, scaledSum, elementwiseKernels } from "./elementwise.js";
 export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } from "./permute.js";
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
-export { fftMagnitude, fftRadices, fftMagnitudeKernel, MAX_FFT_LENGTH } from "./fft.js";
+export { fftMagnitude, fftMagnitudeBackward, fftRadices, fftMagnitudeKernel, fftMagnitudeBackwardKernel, MAX_FFT_LENGTH } from "./fft.js";
 export { madffPair, spatialGateKernel, blockSumKernel, type MadffPairWeights, type MadffPairOutput } from "./madff.js";
 export { patchEmbed, type PatchEmbedWeights } from "./patch-embed.js";
 export { bilinearResize, affineSample, affineGridBase, flip, augmentSupport, augmentationMaps, AUGMENTATIONS, type Affine } from "./resample.js";

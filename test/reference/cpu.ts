@@ -211,6 +211,36 @@ export function attentionBackwardRef(qkv: ArrayLike<number>, dout: ArrayLike<num
   return dq;
 }
 
+/** d sum(dy |DFT(x)|) / dx per row, in float64: Re(DFT(dy conj(X) / |X|)), 0 where X_k = 0. */
+export function dftMagnitudeBackwardRef(x: ArrayLike<number>, dy: ArrayLike<number>, rows: number, n: number): Float64Array {
+  const out = new Float64Array(rows * n);
+  const cr = new Float64Array(n);
+  const ci = new Float64Array(n);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < n; k++) {
+      let re = 0;
+      let im = 0;
+      for (let t = 0; t < n; t++) {
+        const a = (-2 * Math.PI * ((k * t) % n)) / n;
+        re += x[r * n + t] * Math.cos(a);
+        im += x[r * n + t] * Math.sin(a);
+      }
+      const mag = Math.hypot(re, im);
+      cr[k] = mag > 0 ? (dy[r * n + k] * re) / mag : 0;
+      ci[k] = mag > 0 ? (-dy[r * n + k] * im) / mag : 0;
+    }
+    for (let t = 0; t < n; t++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) {
+        const a = (-2 * Math.PI * ((k * t) % n)) / n;
+        acc += cr[k] * Math.cos(a) - ci[k] * Math.sin(a);
+      }
+      out[r * n + t] = acc;
+    }
+  }
+  return out;
+}
+
 /** |DFT| of each row by the O(N^2) definition, in float64. */
 export function dftMagnitudeRef(x: ArrayLike<number>, rows: number, n: number): Float64Array {
   const out = new Float64Array(rows * n);
