@@ -44,12 +44,42 @@ export interface MadffPairWeights {
   spatial: Tensor;
 }
 
+/**
+ * What the backward pass (madff-backward.ts) needs of a forward, all [2, ...] stacks of the
+ * seg (0) and det (1) adapters, post-activation (relu and leaky_relu derivatives read the
+ * sign of their output; the sigmoid gates' from the gate value itself).
+ */
+export interface MadffPairSaved {
+  /** [2, 4R, W]: x, ca, sa, fa per adapter. */
+  stack: Tensor<"f32">;
+  /** [2, R, H]: relu(x fc_c0^T) and relu(|DFT(x)| fc_f0^T). */
+  hc: Tensor<"f32">;
+  hf: Tensor<"f32">;
+  /** [2, R, W]: the channel gate sigmoid(2 hc fc_c2^T) and the frequency gate sigmoid(hf fc_f2^T). */
+  gc: Tensor<"f32">;
+  gf: Tensor<"f32">;
+  /** [R, W]: |DFT(x)|, shared. */
+  mag: Tensor<"f32">;
+  /** [2, 4R, E]: leaky(stack fc1^T). */
+  f1: Tensor<"f32">;
+  /** [2, R, E]: the mid tokens (also returned as segMid/detMid). */
+  mid: Tensor<"f32">;
+  /** [2, R, W]: leaky(mid fc2^T), before the 0.3. */
+  o2: Tensor<"f32">;
+}
+
+export function disposeSaved(s: MadffPairSaved): void {
+  for (const t of [s.stack, s.hc, s.hf, s.gc, s.gf, s.mag, s.f1, s.mid, s.o2]) t.dispose();
+}
+
 export interface MadffPairOutput {
   /** [R, E]: the seg adapter's mid tokens (views into one [2, R, E] tensor: dispose both). */
   segMid: Tensor<"f32">;
   detMid: Tensor<"f32">;
   /** [R, W]: 0.8 x + 0.1 seg out + 0.1 det out. */
   x: Tensor<"f32">;
+  /** With { save: true }: the intermediates of the backward pass (dispose with disposeSaved). */
+  saved?: MadffPairSaved;
 }
 
 const MAX_WORKGROUPS = 4096;
@@ -69,7 +99,7 @@ function blockSum(
   });
 }
 
-export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights): MadffPairOutput {
+export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights, opts: { save?: boolean } = {}): MadffPairOutput {
   const k = "madff";
   if (x.shape.length !== 2) throw new ShapeError(`${k}: x "${x.label}" [${x.shape.join(", ")}] must be [tokens, W]`);
   const [R, W] = x.shape;
@@ -90,7 +120,8 @@ export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights): MadffPai
   const hc = linear(rt, x, w.channel0, { activation: "relu", label: "madff hc" });
   const ca = stack.view([R, W], n); // block 1 of item 0; the batch stride reaches item 1
   linear(rt, hc, w.channel2, { activation: "sigmoid", preScale: 2, gate: x, out: ca, batchStrides: { out: 4 * n } });
-  hc.dispose();
+  // the gate values again, unfused (one more small GEMM each), for the backward pass
+  const gc = opts.save ? linear(rt, hc, w.channel2, { activation: "sigmoid", preScale: 2, label: "madff channel gate" }) : null;
   rt.dispatch(spatialGateKernel, {
     label: `2x${R}x${W}`,
     bindings: { stack, gates: w.spatial },
@@ -99,19 +130,25 @@ export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights): MadffPai
   });
   const mag = fftMagnitude(rt, x, { label: "madff |dft|" });
   const hf = linear(rt, mag, w.frequency0, { activation: "relu", label: "madff hf" });
-  mag.dispose();
   const fa = stack.view([R, W], 3 * n);
   linear(rt, hf, w.frequency2, { activation: "sigmoid", gate: x, out: fa, batchStrides: { out: 4 * n } });
-  hf.dispose();
+  const gf = opts.save ? linear(rt, hf, w.frequency2, { activation: "sigmoid", label: "madff frequency gate" }) : null;
 
   const f1 = linear(rt, stack, w.fc1, { activation: "leakyRelu", label: "madff f1" }); // [2, 4R, E]
   const mid = rt.empty([2, R, E], "f32", "madff mid");
   blockSum(rt, f1, mid, { n: R * E, items: 2, srcStride: 4 * R * E, outStride: R * E, first: 0, weights: [0.4, 0.2, 0.2, 0.2] });
-  f1.dispose();
   const outs = rt.empty([2, R, W], "f32", "madff out");
   blockSum(rt, stack, outs, { n, items: 2, srcStride: 4 * n, outStride: n, first: 1, weights: [0.2, 0.2, 0.3] });
   linear(rt, mid, w.fc2, { activation: "leakyRelu", alpha: 0.3, residual: outs, out: outs });
-  for (const t of [stack, ca, fa]) t.dispose();
+  for (const t of [ca, fa]) t.dispose();
+  let saved: MadffPairSaved | undefined;
+  if (opts.save) {
+    const o2 = linear(rt, mid, w.fc2, { activation: "leakyRelu", label: "madff fc2 out" });
+    const midKept = mid.reshape(mid.shape);
+    saved = { stack, hc, hf, gc: gc!, gf: gf!, mag, f1, mid: midKept, o2 };
+  } else {
+    for (const t of [stack, hc, hf, mag, f1]) t.dispose();
+  }
   const seg = outs.at(0);
   const det = outs.at(1);
   const xNew = scaledSum(rt, [x, seg, det], [0.8, 0.1, 0.1]);
@@ -119,5 +156,5 @@ export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights): MadffPai
   const segMid = mid.at(0);
   const detMid = mid.at(1);
   mid.dispose();
-  return { segMid, detMid, x: xNew };
+  return { segMid, detMid, x: xNew, saved };
 }

@@ -57,7 +57,8 @@ export interface RuntimeStats extends PoolStats {
 
 type Command =
   | { kind: "dispatch"; label: string; pipelineKey: string; def: KernelDef; layout: KernelLayout; entries: GPUBindGroupEntry[]; paramsAt: number; workgroups: [number, number, number] }
-  | { kind: "copy"; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number; label: string };
+  | { kind: "copy"; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number; label: string }
+  | { kind: "clear"; dst: GPUBuffer; dstOffset: number; size: number; label: string };
 
 interface PipelineEntry {
   promise: Promise<GPUComputePipeline>;
@@ -193,6 +194,28 @@ export class Runtime {
     new Uint8Array(staging.getMappedRange()).set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
     staging.unmap();
     this.commands.push({ kind: "copy", src: staging, srcOffset: 0, dst: t.buffer, dstOffset: t.offset * 4, size: staging.size, label: `upload ${t.label}` });
+  }
+
+  /** A new tensor of zeros, cleared on the GPU in order with the recorded work (no upload). */
+  zeros(shape: readonly number[], label = "zeros"): Tensor<"f32"> {
+    const t = this.empty(shape, "f32", label);
+    this.clear(t);
+    return t;
+  }
+
+  /** Sets a tensor (or view) to zero, in order with the recorded work. */
+  clear(t: Tensor): void {
+    this.checkAlive();
+    if (t.size === 0) return;
+    this.commands.push({ kind: "clear", dst: t.buffer, dstOffset: t.offset * 4, size: t.byteSize, label: `clear ${t.label}` });
+  }
+
+  /** Copies src's elements into dst (same element count; either may be a view), in order. */
+  copy(src: Tensor, dst: Tensor): void {
+    this.checkAlive();
+    if (src.size !== dst.size) throw new ShapeError(`copy "${src.label}" -> "${dst.label}": ${src.size} elements into ${dst.size}`);
+    if (src.size === 0) return;
+    this.commands.push({ kind: "copy", src: src.buffer, srcOffset: src.offset * 4, dst: dst.buffer, dstOffset: dst.offset * 4, size: src.byteSize, label: `copy ${src.label}` });
   }
 
   /**
@@ -435,6 +458,10 @@ export class Runtime {
     const timing = this.profiling ? this.timestamps(commands) : null;
     let passIndex = 0;
     for (const c of commands) {
+      if (c.kind === "clear") {
+        encoder.clearBuffer(c.dst, c.dstOffset, c.size);
+        continue;
+      }
       if (c.kind === "copy") {
         encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
         if (c.label.startsWith("upload ")) staged.push(c.src);
