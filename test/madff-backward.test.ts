@@ -4,7 +4,7 @@
 // is what one level sees in training, so d/dx = 0.8 G + backward(seg, Gs, 0.1 G) +
 // backward(det, Gd, 0.1 G), and each adapter's weight gradients come from its own call.
 import { describe, expect, it } from "vitest";
-import { disposeSaved, madffBackward, madffPair, scaledSum, type MadffPairWeights } from "../src/index.js";
+import { disposeSaved, madffBackward, madffPair, scaledSum, type MadffPairGrads, type MadffPairWeights } from "../src/index.js";
 import { allclose } from "./helpers/allclose.js";
 import { gpu } from "./helpers/gpu.js";
 import { centralDifferences } from "./helpers/gradcheck.js";
@@ -55,7 +55,7 @@ describe("MADFF pair backward", () => {
         tg[GPU_NAME[k]] = rt.empty(shapes[k]);
       }
       const weights = tw as unknown as MadffPairWeights;
-      const grads = tg as unknown as MadffPairWeights;
+      const grads = tg as unknown as MadffPairGrads;
       const tx = rt.tensor(Float32Array.from(x), [R, W]);
       const tG = rt.tensor(Float32Array.from(G), [R, W]);
       const gout = rt.tensor(Float32Array.from(G.map((v) => 0.1 * v)), [R, W]);
@@ -67,7 +67,7 @@ describe("MADFF pair backward", () => {
       const dx = scaledSum(rt, [tG, dxs, dxd], [0.8, 1, 1]);
       // f32 chains of GEMMs, gates and two FFTs on order-1 values against float64 central
       // differences (their own error ~1e-9): 2e-5 of each array's largest entry.
-      const check = async (got: Float32Array, wantArr: Float64Array, what: string) => {
+      const check = async (got: ArrayLike<number>, wantArr: Float64Array, what: string) => {
         const scale = Math.max(1e-3, ...Array.from(wantArr, Math.abs));
         allclose(got, wantArr, { atol: 2e-5 * scale, rtol: 1e-3 }, what);
       };

@@ -8,7 +8,7 @@ export { permute, transpose, permuteKeepLastKernel, permuteTransposeKernel } fro
 export { attention, attentionKernel, type AttentionOptions } from "./attention.js";
 export { fftMagnitude, fftMagnitudeBackward, fftRadices, fftMagnitudeKernel, fftMagnitudeBackwardKernel, MAX_FFT_LENGTH } from "./fft.js";
 export { madffPair, disposeSaved, spatialGateKernel, blockSumKernel, type MadffPairWeights, type MadffPairOutput, type MadffPairSaved } from "./madff.js";
-export { madffBackward, gateBackward, spatialGateBackward, scaledActBackward, gateBackwardKernel, spatialGateBackwardKernel, scaledActBackwardKernel } from "./madff-backward.js";
+export { madffBackward, gateBackward, spatialGateBackward, scaledActBackward, gateBackwardKernel, spatialGateBackwardKernel, scaledActBackwardKernel, type MadffPairGrads } from "./madff-backward.js";
 export { patchEmbed, type PatchEmbedWeights } from "./patch-embed.js";
 export { bilinearResize, affineSample, affineGridBase, flip, augmentSupport, augmentationMaps, AUGMENTATIONS, type Affine } from "./resample.js";
 export { preprocessImage, normalizationTable, NORMALIZATIONS, pilHorizontalKernel, pilVerticalKernel, type Normalization } from "./pil-resize.js";

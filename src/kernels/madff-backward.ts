@@ -32,6 +32,9 @@ export const gateBackwardKernel: KernelDef = { name: "gate_backward", source: sr
 export const spatialGateBackwardKernel: KernelDef = { name: "spatial_gate_backward", source: src, entryPoint: "spatial_gate_backward", offsets };
 export const scaledActBackwardKernel: KernelDef = { name: "scaled_act_backward", source: src, entryPoint: "scaled_act_backward", offsets };
 
+/** Gradients shaped like a pair's weights ([2, ...], seg then det). */
+export type MadffPairGrads = { [K in keyof MadffPairWeights]: Tensor<"f32"> };
+
 const NO_PARAMS = { n: 0, rows: 0, cols: 0, blocks: 0, gateOff: 0, k: 0, c0: 0, c1: 0, c2: 0, c3: 0 };
 
 function flat(n: number): [number] {
@@ -107,7 +110,7 @@ export function madffBackward(
   rt: Runtime,
   saved: MadffPairSaved,
   w: MadffPairWeights,
-  grads: MadffPairWeights,
+  grads: MadffPairGrads,
   a: number,
   gmid: Tensor | null,
   gout: Tensor | null,
@@ -121,7 +124,11 @@ export function madffBackward(
   if (gout) expectShape(k, gout, [R, W], "gout");
   const item = (t: Tensor) => t.at(a);
   const views: Tensor[] = [];
-  const v = (t: Tensor) => (views.push(item(t)), views[views.length - 1]);
+  const v = <T extends Tensor>(t: T): T => {
+    const view = item(t) as T;
+    views.push(view);
+    return view;
+  };
   const temps: Tensor[] = [];
   const tmp = <T extends Tensor>(t: T) => (temps.push(t), t);
   const stack = v(saved.stack);
