@@ -13,7 +13,7 @@ export { pilBicubicResize, pilResizePlan, pilTaps } from "./image/pil-resize.js"
 export { bicubicAntialiasResize, resizePositionalEmbedding } from "./image/bicubic-aa.js";
 export { SafetensorsFile, SafetensorsError, bytesSource, blobSource, urlSource, encodeSafetensors, halfToFloat, type ByteSource, type TensorInfo, type WritableTensor } from "./model/safetensors.js";
 export { loadClipWeights, inferConfig, detectNaming, type ClipConfig, type ClipWeights, type HfConfig } from "./model/clip-weights.js";
-export { adapterLevels, loadAdapterPair } from "./model/adapter-weights.js";
+export { adapterLevels, loadAdapterPair, adapterCheckpoint } from "./model/adapter-weights.js";
 export { ClipMPCADModel, DEFAULT_LEVELS, DEFAULT_IMAGE_SIZE, type ModelOptions, type MemoryBank, type HeadOutputs } from "./model/clipmpcad-model.js";
 export { VisionTower, type VisionOutput } from "./model/vision-tower.js";
 export { TextTower } from "./model/text-tower.js";
@@ -25,3 +25,7 @@ export { syntheticImage, syntheticSet, type SyntheticImage } from "./eval/synthe
 export { heatmapOverlay, gaussianBlur, jet, type HeatmapOptions } from "./image/heatmap.js";
 export { traceModel, pixelsToTensor, type TraceInputs, type TracePixels } from "./model/trace-core.js";
 export { headGradient, type HeadGradient } from "./model/head-gradients.js";
+export { AdapterTrainer, DEFAULT_ADAM, type AdamSettings, type TrainTask } from "./model/adapter-training.js";
+export { transformerBlockBackward } from "./model/block-backward.js";
+export { trainTraceModel, type TrainTraceInputs } from "./model/train-trace-core.js";
+export { maskFromPixels, type MaskPixels } from "./image/mask.js";

@@ -10,6 +10,7 @@ export { loadTokenizer, loadPromptSet, savePromptSet } from "./tokenizer/load-no
 export { openSafetensors, saveSafetensors, fileSource } from "./model/safetensors-node.js";
 export { decodeImage, decodeImageFile, ImageDecodeError, type RgbImage } from "./image/decode-node.js";
 export { runTrace, writeTrace, loadImages, type TraceOptions } from "./model/trace.js";
+export { runTrainTrace, writeTrainTrace, type TrainTraceOptions } from "./model/train-trace.js";
 export { encodePng } from "./image/decode-node.js";
 export { nodePlatform, saveDetectorFile } from "./api/platform-node.js";
 import { setDefaultPlatform } from "./api/clipmpcad.js";

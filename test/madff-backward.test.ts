@@ -58,12 +58,12 @@ describe("MADFF pair backward", () => {
       const grads = tg as unknown as MadffPairGrads;
       const tx = rt.tensor(Float32Array.from(x), [R, W]);
       const tG = rt.tensor(Float32Array.from(G), [R, W]);
-      const gout = rt.tensor(Float32Array.from(G.map((v) => 0.1 * v)), [R, W]);
+      const gout = tG; // the tower's x' gets 0.1 of each out: outScale 0.1
       const gs = rt.tensor(Float32Array.from(Gs), [R, E]);
       const gd = rt.tensor(Float32Array.from(Gd), [R, E]);
       const fwd = madffPair(rt, tx, weights, { save: true });
-      const dxs = madffBackward(rt, fwd.saved!, weights, grads, 0, withSeg ? gs : null, withGout ? gout : null);
-      const dxd = madffBackward(rt, fwd.saved!, weights, grads, 1, gd, withGout ? gout : null);
+      const dxs = madffBackward(rt, fwd.saved!, weights, grads, 0, withSeg ? gs : null, withGout ? gout : null, 0.1);
+      const dxd = madffBackward(rt, fwd.saved!, weights, grads, 1, gd, withGout ? gout : null, 0.1);
       const dx = scaledSum(rt, [tG, dxs, dxd], [0.8, 1, 1]);
       // f32 chains of GEMMs, gates and two FFTs on order-1 values against float64 central
       // differences (their own error ~1e-9): 2e-5 of each array's largest entry.
@@ -75,7 +75,7 @@ describe("MADFF pair backward", () => {
       for (const k of KEYS) await check(await tg[GPU_NAME[k]].read(), want[k], `d ${k}`);
       if (!withGout) expect(Array.from(await grads.fc2.read()).every((v) => v === 0)).toBe(true);
       disposeSaved(fwd.saved!);
-      for (const t of [fwd.segMid, fwd.detMid, fwd.x, dxs, dxd, dx, tx, tG, gout, gs, gd, ...Object.values(tw), ...Object.values(tg)]) t.dispose();
+      for (const t of [fwd.segMid, fwd.detMid, fwd.x, dxs, dxd, dx, tx, tG, gs, gd, ...Object.values(tw), ...Object.values(tg)]) t.dispose();
     });
   }
 });

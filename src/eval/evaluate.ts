@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { join } from "node:path";
 import type { ClipMPCAD } from "../api/clipmpcad.js";
 import { decodeImageFile } from "../image/decode-node.js";
+import { maskFromPixels } from "../image/mask.js";
 import type { Progress } from "../runtime/progress.js";
 import { auroc, averagePrecision, minMaxNormalize, perRegionOverlap } from "./metrics.js";
 
@@ -85,18 +86,9 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return a;
 }
 
-/** PIL-style nearest resize of a mask to S x S, then > 0.5 (of 255). */
+/** A mask file resized to S x S (nearest, pixel centres) and thresholded at 0.5. */
 export function loadMask(path: string, S: number): Uint8Array {
-  const img = decodeImageFile(path);
-  const out = new Uint8Array(S * S);
-  for (let y = 0; y < S; y++) {
-    const sy = Math.min(img.height - 1, Math.floor(((y + 0.5) * img.height) / S));
-    for (let x = 0; x < S; x++) {
-      const sx = Math.min(img.width - 1, Math.floor(((x + 0.5) * img.width) / S));
-      out[y * S + x] = img.rgb[(sy * img.width + sx) * 3] / 255 > 0.5 ? 1 : 0;
-    }
-  }
-  return out;
+  return maskFromPixels(decodeImageFile(path), S);
 }
 
 export async function evaluateDataset(model: ClipMPCAD, root: string, o: EvaluateOptions): Promise<EvaluateResult> {

@@ -22,7 +22,7 @@ import { activationCode, type Activation } from "./activation.js";
 import { activationBackward } from "./backward.js";
 import { scaledSum } from "./elementwise.js";
 import { fftMagnitudeBackward } from "./fft.js";
-import type { MadffPairSaved, MadffPairWeights } from "./madff.js";
+import type { MadffPairSaved, MadffPairWeights, PairTensorKey } from "./madff.js";
 import { matmul } from "./matmul.js";
 import { expectShape, fmt, rowLayout } from "./shape-checks.js";
 
@@ -33,7 +33,7 @@ export const spatialGateBackwardKernel: KernelDef = { name: "spatial_gate_backwa
 export const scaledActBackwardKernel: KernelDef = { name: "scaled_act_backward", source: src, entryPoint: "scaled_act_backward", offsets };
 
 /** Gradients shaped like a pair's weights ([2, ...], seg then det). */
-export type MadffPairGrads = { [K in keyof MadffPairWeights]: Tensor<"f32"> };
+export type MadffPairGrads = Record<PairTensorKey, Tensor<"f32">>;
 
 const NO_PARAMS = { n: 0, rows: 0, cols: 0, blocks: 0, gateOff: 0, k: 0, c0: 0, c1: 0, c2: 0, c3: 0 };
 
@@ -103,7 +103,8 @@ export function scaledActBackward(rt: Runtime, u: Tensor, g: Tensor, coefs: numb
 
 /**
  * Backward of adapter `a` (0 seg, 1 det) of a pair. gmid [R, E] and gout [R, W] may be null
- * (no loss reaches them: the classification task's seg mids, the last level's out). Returns
+ * (no loss reaches them: the classification task's seg mids, the last level's out); the
+ * gradient of the adapter's out is outScale * gout (0.1 in the tower's mix). Returns
  * d loss / d x [R, W] of this adapter alone.
  */
 export function madffBackward(
@@ -114,6 +115,7 @@ export function madffBackward(
   a: number,
   gmid: Tensor | null,
   gout: Tensor | null,
+  outScale = 1,
 ): Tensor<"f32"> {
   const k = "madff_backward";
   const [, R4, W] = saved.stack.shape;
@@ -140,7 +142,7 @@ export function madffBackward(
   let gmidT: Tensor | null = gmid;
   const dfc2 = v(grads.fc2);
   if (gout) {
-    const gu2 = tmp(scaledActBackward(rt, v(saved.o2), gout, [0.3], "leakyRelu"));
+    const gu2 = tmp(scaledActBackward(rt, v(saved.o2), gout, [0.3 * outScale], "leakyRelu"));
     matmul(rt, gu2, v(saved.mid), { transA: true, out: dfc2 });
     gmidT = tmp(matmul(rt, gu2, v(w.fc2), gmid ? { residual: gmid } : {}));
   } else {
@@ -167,9 +169,9 @@ export function madffBackward(
   };
   const [gx0, gca0, gsa0, gfa0] = [block(0), block(1), block(2), block(3)];
   const gx = own(gx0);
-  const gca = gout ? tmp(scaledSum(rt, [gca0, gout], [1, 0.2])) : own(gca0);
-  const gsa = gout ? tmp(scaledSum(rt, [gsa0, gout], [1, 0.2])) : gsa0;
-  const gfa = gout ? tmp(scaledSum(rt, [gfa0, gout], [1, 0.3])) : gfa0;
+  const gca = gout ? tmp(scaledSum(rt, [gca0, gout], [1, 0.2 * outScale])) : own(gca0);
+  const gsa = gout ? tmp(scaledSum(rt, [gsa0, gout], [1, 0.2 * outScale])) : gsa0;
+  const gfa = gout ? tmp(scaledSum(rt, [gfa0, gout], [1, 0.3 * outScale])) : gfa0;
 
   // spatial gate: its three numbers' gradients are column sums of the per-token shares
   const shares = tmp(spatialGateBackward(rt, ca, gsa, w.spatial, gca, { adapter: a, accumulate: true }));

@@ -26,6 +26,10 @@ import { expectShape, rowLayout } from "./shape-checks.js";
 export const spatialGateKernel: KernelDef = { name: "spatial_gate", source: wgsl(activations, reduce, madffSource), entryPoint: "spatial_gate" };
 export const blockSumKernel: KernelDef = { name: "block_sum", source: blockSumSource, offsets: { src: "offSrc", out: "offOut" } };
 
+/** The GPU tensors of a pair, in checkpoint order. */
+export const PAIR_TENSORS = ["fc1", "fc2", "channel0", "channel2", "frequency0", "frequency2", "spatial"] as const;
+export type PairTensorKey = (typeof PAIR_TENSORS)[number];
+
 /** The seg (item 0) and det (item 1) adapters of one level, stacked. H = floor(W / 16). */
 export interface MadffPairWeights {
   /** fc1.0.weight of both: [2, E, W] */
@@ -42,6 +46,11 @@ export interface MadffPairWeights {
   frequency2: Tensor;
   /** spatial gate (conv.weight[0,0,3], conv.weight[0,1,3], conv.bias[0]) of both: [2, 3] */
   spatial: Tensor;
+  /**
+   * The full 7-tap conv weights [2, 1, 2, 7] as loaded (CPU), so a saved checkpoint keeps the
+   * taps that never meet data; absent for weights not read from a checkpoint.
+   */
+  spatialConv?: Float32Array;
 }
 
 /**

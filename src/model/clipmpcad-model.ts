@@ -14,7 +14,9 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import { ensembleSentences, type PromptSet } from "../tokenizer/prompts.js";
-import { adapterLevels, adapterTensors, checkAdapters, loadAdapterPair } from "./adapter-weights.js";
+import { adapterCheckpoint, adapterLevels, adapterTensors, checkAdapters, loadAdapterPair } from "./adapter-weights.js";
+import { AdapterTrainer, type AdamSettings, type TrainTask } from "./adapter-training.js";
+import type { WritableTensor } from "./safetensors.js";
 import { clipTensors, inferConfig, loadClipWeights, type ClipWeights, type HfConfig } from "./clip-weights.js";
 import type { SafetensorsFile } from "./safetensors.js";
 import { TextFeatureCache, textFeatureKey } from "./text-feature-cache.js";
@@ -104,6 +106,19 @@ export class ClipMPCADModel {
 
   get config() {
     return this.weights.config;
+  }
+
+  /**
+   * A trainer of this model's adapters for a class's text features [E, 2] (spec 9). It updates
+   * the adapters in place: memory banks built before training are stale afterwards.
+   */
+  trainer(textFeatures: Tensor, task?: TrainTask, adam?: AdamSettings): AdapterTrainer {
+    return new AdapterTrainer(this.rt, this.vision, textFeatures, task, adam);
+  }
+
+  /** The current adapters under the checkpoint's names and layout (spec 1), read back. */
+  adapterCheckpoint(): Promise<Record<string, WritableTensor>> {
+    return adapterCheckpoint(this.pairs);
   }
 
   /** text_features [E, 2] for a class, from the base ensemble plus an optional P-Prompt set; cached. */

@@ -33,8 +33,10 @@ export class VisionTower {
   constructor(
     private readonly rt: Runtime,
     readonly config: ClipConfig,
-    private readonly w: VisionWeights,
-    private readonly adapters: MadffPairWeights[],
+    /** @internal read by training (vision-backward.ts) */
+    readonly w: VisionWeights,
+    /** @internal the adapter pairs per level; training updates them in place */
+    readonly adapters: MadffPairWeights[],
     readonly levels: readonly number[],
     readonly imageSize: number,
     readonly activation: ClipActivation,
@@ -52,21 +54,26 @@ export class VisionTower {
     this.positional = rt.tensor(pos, [this.tokens, width], "f32", "positional embedding (resized)");
   }
 
-  forward(images: Tensor, opts: { pooled?: boolean } = {}): VisionOutput {
-    const rt = this.rt;
-    const { width: W, heads, layers } = this.config.vision;
-    const E = this.config.embed;
+  /** Patch embedding, class token, positional embedding and ln_pre: [B*T, W] token rows. */
+  embed(images: Tensor): Tensor<"f32"> {
     const B = images.shape.length === 4 ? images.shape[0] : 1;
-    const T = this.tokens;
-    const tokens = patchEmbed(rt, images.shape.length === 4 ? images : images.reshape([1, ...images.shape]), {
+    const tokens = patchEmbed(this.rt, images.shape.length === 4 ? images : images.reshape([1, ...images.shape]), {
       conv: this.w.conv,
       classEmbedding: this.w.classEmbedding,
       positional: this.positional,
       lnWeight: this.w.lnPre[0],
       lnBias: this.w.lnPre[1],
     });
-    let x = tokens.reshape([B * T, W]);
-    tokens.dispose();
+    return reshapeOwned(tokens, [B * this.tokens, this.config.vision.width]);
+  }
+
+  forward(images: Tensor, opts: { pooled?: boolean } = {}): VisionOutput {
+    const rt = this.rt;
+    const { heads, layers } = this.config.vision;
+    const E = this.config.embed;
+    const B = images.shape.length === 4 ? images.shape[0] : 1;
+    const T = this.tokens;
+    let x = this.embed(images);
     const seg: Tensor<"f32">[] = [];
     const det: Tensor<"f32">[] = [];
     const last = opts.pooled ? layers : Math.max(...this.levels);
