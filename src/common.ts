@@ -17,7 +17,8 @@ export { adapterLevels, loadAdapterPair, adapterCheckpoint } from "./model/adapt
 export { ClipMPCADModel, DEFAULT_LEVELS, DEFAULT_IMAGE_SIZE, type ModelOptions, type MemoryBank, type HeadOutputs } from "./model/clipmpcad-model.js";
 export { VisionTower, type VisionOutput } from "./model/vision-tower.js";
 export { TextTower } from "./model/text-tower.js";
-export { ClipMPCAD, browserPlatform, setDefaultPlatform, f1Threshold, MODEL_FOLDER_NAMES, type Calibration, type FloatImage, type LoadOptions, type ModelFiles, type Prediction, type PredictOptions, type ImageInput, type Source, type RgbPixels, type Platform } from "./api/clipmpcad.js";
+export { ClipMPCAD, browserPlatform, setDefaultPlatform, f1Threshold, MODEL_FOLDER_NAMES, type Calibration, type FloatImage, type LoadOptions, type ModelFiles, type Prediction, type PredictOptions, type ImageInput, type Source, type RgbPixels, type Platform, type AbnormalShot, type TrainOptions, type TrainResult } from "./api/clipmpcad.js";
+export { trainLoop, shuffledOrder, type TrainSample, type EpochReport, type TrainLoopOptions, type TrainLoopResult } from "./model/train-loop.js";
 export { explainHotspot, AUGMENTATION_NAMES, type Explanation, type LevelExplanation, type NearestPatch } from "./model/explain.js";
 export { randomCheckpoints, type RandomClipShape } from "./model/random-checkpoint.js";
 export { auroc, averagePrecision, minMaxNormalize, labelRegions, perRegionOverlap, MetricError } from "./eval/metrics.js";

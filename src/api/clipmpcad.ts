@@ -18,6 +18,10 @@ import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import type { PromptSet } from "../tokenizer/prompts.js";
 import type { EvaluateOptions, EvaluateResult } from "../eval/evaluate.js";
 import { tokenizerFromFile } from "../tokenizer/vocab.js";
+import { augmentSupport, AUGMENTATIONS } from "../kernels/resample.js";
+import { maskFromPixels } from "../image/mask.js";
+import type { TrainTask } from "../model/adapter-training.js";
+import { trainLoop, type EpochReport, type TrainSample } from "../model/train-loop.js";
 
 /** A weights file: a path (Node), a URL, a Blob/File, or bytes. */
 export type Source = string | URL | Blob | ArrayBuffer | Uint8Array;
@@ -205,6 +209,45 @@ export interface Prediction {
   explanation?: Explanation;
 }
 
+/** An abnormal training shot: the image and its ground-truth mask (white = anomalous). */
+export interface AbnormalShot {
+  image: ImageInput;
+  /** Needed by the segmentation task; a classification set has none. */
+  mask?: Exclude<ImageInput, FloatImage>;
+}
+
+export interface TrainOptions extends LongRunning {
+  abnormal?: AbnormalShot[];
+  normal?: ImageInput[];
+  /** Default 50, the reference's. */
+  epochs?: number;
+  /** segmentation (default when every abnormal shot has a mask): BCE + focal + dice; classification: BCE. */
+  task?: TrainTask;
+  /** Spec 7's 11 views of every shot (default true); false trains on the shots alone. */
+  augment?: boolean;
+  /** Seeds the shuffle order (default 0): the same seed gives the same adapters. */
+  seed?: number;
+  /** Adam's learning rate (default 1e-3). */
+  lr?: number;
+  /**
+   * After each epoch. Return a validation score (higher is better) to keep the best epoch's
+   * adapters; the reference scores on its test set, which leaks it into the selection.
+   */
+  onEpoch?: (r: EpochReport) => void | number | Promise<void | number>;
+}
+
+export interface TrainResult {
+  task: TrainTask;
+  /** Images per epoch (shots x views). */
+  images: number;
+  /** Mean loss of each epoch. */
+  losses: number[];
+  /** The epoch whose adapters the model now has (1-based). */
+  keptEpoch: number;
+  score: number | null;
+  seconds: number;
+}
+
 export interface PredictOptions extends LongRunning {
   /** Explain the hottest pixel of the map (see Explanation); costs a little per image. */
   explain?: boolean;
@@ -355,6 +398,73 @@ export class ClipMPCAD {
     this.disposeMemory();
     this.memory = memory;
     this.supportStats = stats;
+  }
+
+  /**
+   * Trains the adapters on a few shots (spec 9), on this machine: images never leave it.
+   * Needs the class's text features (setClass). Batch 1, Adam (lr 1e-3, betas 0.5/0.999),
+   * each shot in spec 7's 11 views, seeded shuffle. Progress: the "train" stage in steps.
+   * Afterwards the memory bank is gone (it was built with the old adapters): call fit again.
+   * On abort or error the adapters are as they were before the call.
+   */
+  async train(o: TrainOptions): Promise<TrainResult> {
+    if (!this.textFeatures) throw new ShapeError("train needs text features: call setClass(name) first (the losses compare tokens with the class's prompts)");
+    const abnormal = o.abnormal ?? [];
+    const normal = o.normal ?? [];
+    if (abnormal.length + normal.length === 0) throw new ShapeError("train needs shots: abnormal [{ image, mask }] and/or normal images");
+    const task: TrainTask = o.task ?? (abnormal.every((a) => a.mask !== undefined) ? "segmentation" : "classification");
+    const missing = abnormal.findIndex((a) => a.mask === undefined);
+    if (task === "segmentation" && missing >= 0) throw new ShapeError(`abnormal shot ${missing} has no mask, which the segmentation task needs (or train with task: "classification")`);
+    const rt = this.runtime;
+    const S = this.imageSize;
+    const augment = o.augment ?? true;
+    const views = augment ? AUGMENTATIONS : 1;
+    const owned: Tensor[] = [];
+    const samples: TrainSample[] = [];
+    try {
+      const add = async (image: ImageInput, mask: Exclude<ImageInput, FloatImage> | undefined, label: number) => {
+        const img = await this.images([image]);
+        owned.push(img);
+        const m = mask ? maskFromPixels(await this.platform.decode(mask), S) : new Uint8Array(S * S);
+        const mt = rt.tensor(Float32Array.from(m), [1, S, S], "f32", "mask");
+        owned.push(mt);
+        let imgs: Tensor = img;
+        let masks: Tensor = mt;
+        if (augment) {
+          const one = img.at(0);
+          imgs = augmentSupport(rt, one);
+          masks = augmentSupport(rt, mt);
+          owned.push(one, imgs, masks);
+        }
+        for (let v = 0; v < views; v++) {
+          const image = imgs.view([3, S, S], v * 3 * S * S);
+          const maskView = masks.view([S, S], v * S * S);
+          owned.push(image, maskView);
+          samples.push({ image, mask: maskView, label });
+        }
+      };
+      for (const a of abnormal) await add(a.image, a.mask, 1);
+      for (const n of normal) await add(n, undefined, 0);
+      await this.compiled(o);
+      const r = await trainLoop(this.model, this.textFeatures, samples, {
+        epochs: o.epochs ?? 50,
+        task,
+        seed: o.seed,
+        adam: o.lr === undefined ? undefined : { lr: o.lr },
+        onEpoch: o.onEpoch,
+        onProgress: o.onProgress,
+        signal: o.signal,
+      });
+      this.disposeMemory();
+      return { task, images: samples.length, losses: r.losses, keptEpoch: r.keptEpoch, score: r.score, seconds: r.seconds };
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  /** The adapters as a checkpoint file (safetensors, the official key layout of spec 1). */
+  async saveAdapters(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    return encodeSafetensors(await this.model.adapterCheckpoint(), { format: "clipmpcad adapters", ...metadata });
   }
 
   /** Reports the shaders that recorded work still waits for, as the "compile shaders" stage. */

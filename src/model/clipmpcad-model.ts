@@ -116,6 +116,24 @@ export class ClipMPCADModel {
     return new AdapterTrainer(this.rt, this.vision, textFeatures, task, adam);
   }
 
+  /** GPU copies of every adapter tensor (to return to with restoreAdapters; dispose them after). */
+  snapshotAdapters(): Tensor<"f32">[] {
+    return this.pairs.flatMap((p) =>
+      adapterTensors(p).map((t) => {
+        const c = this.rt.empty(t.shape, "f32", `snapshot ${t.label}`);
+        this.rt.copy(t, c);
+        return c;
+      }),
+    );
+  }
+
+  /** Writes a snapshot's values back into the adapters. */
+  restoreAdapters(snapshot: Tensor[]): void {
+    const live = this.pairs.flatMap((p) => adapterTensors(p));
+    if (snapshot.length !== live.length) throw new ShapeError(`a snapshot of ${snapshot.length} tensors does not fit ${live.length} adapter tensors`);
+    live.forEach((t, i) => this.rt.copy(snapshot[i], t));
+  }
+
   /** The current adapters under the checkpoint's names and layout (spec 1), read back. */
   adapterCheckpoint(): Promise<Record<string, WritableTensor>> {
     return adapterCheckpoint(this.pairs);
