@@ -2,7 +2,7 @@
 /** The clipmpcad-gpu command line. Parsing and --help come from commander. */
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
-import { CLIP_FILES, type Progress, ClipMPCAD, classNameFor, downloadModel, createRuntime, evaluateDataset, loadTokenizer, writeTrace } from "./index.js";
+import { CLIP_FILES, type Progress, ClipMPCAD, classNameFor, downloadModel, createRuntime, evaluateDataset, loadTokenizer, randomCheckpoints, trainingShots, writeSyntheticDataset, writeTrace, writeTrainTrace, CLASSIFICATION_SETS, MODEL_FOLDER_NAMES } from "./index.js";
 import { runDemo } from "./demo.js";
 import { cancelOnInterrupt, progressBar } from "./progress-bar.js";
 import { selfCheck } from "./selfcheck.js";
@@ -116,6 +116,61 @@ program
       normalize: o.normalize as "none" | "imagenet" | "clip",
       support: o.support,
       query: o.query,
+      out: o.out,
+      onProgress: (stage) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${stage}`),
+    });
+    console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] wrote ${n} tensors to ${o.out}`);
+    rt.dispose();
+  });
+
+/** "image.png:mask.png" (split at the last colon, so Windows drive letters survive). */
+function imageMaskPair(v: string): { image: string; mask: string } {
+  const i = v.lastIndexOf(":");
+  if (i <= 0 || i === v.length - 1) throw new Error(`--abnormal takes IMAGE:MASK pairs, not ${v}`);
+  return { image: v.slice(0, i), mask: v.slice(i + 1) };
+}
+
+program
+  .command("train-trace")
+  .description("K adapter-training steps (spec 9: batch 1, no shuffling, no augmentation, images abnormal..., normal..., cycling) writing the loss, every adapter gradient and the adapters after each step as F32 safetensors")
+  .requiredOption("--clip <file>", "CLIP weights (safetensors, OpenAI or Hugging Face names)")
+  .requiredOption("--adapters <file>", "the adapters to start from (safetensors: seg_adapters.{j}.*, det_adapters.{j}.*)")
+  .requiredOption("--vocab <file>", "bpe_simple_vocab_16e6.txt.gz, tokenizer.json, or a folder with vocab.json + merges.txt")
+  .requiredOption("--class-name <name>", 'the class name filled into the prompts, e.g. "Brain"')
+  .option("--image-size <n>", "input image size S", "240")
+  .option("--levels <list>", "adapter levels, comma-separated (default 6,12,18,24)")
+  .option("--normalize <kind>", "none | imagenet | clip", "none")
+  .option("--task <task>", "segmentation (BCE + focal + dice) | classification (BCE only)", "segmentation")
+  .option("--abnormal <pairs...>", "abnormal images with their masks, IMAGE:MASK", [])
+  .option("--normal <files...>", "normal images", [])
+  .requiredOption("--steps <k>", "optimisation steps")
+  .requiredOption("--out <file>", "the trace to write (safetensors)")
+  .action(async (o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string; task: string; abnormal: string[]; normal: string[]; steps: string; out: string }) => {
+    const imageSize = Number(o.imageSize);
+    if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
+    const levels = o.levels?.split(",").map((v) => Number(v.trim()));
+    if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
+    if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
+    if (o.task !== "segmentation" && o.task !== "classification") throw new Error(`--task must be segmentation or classification, not ${o.task}`);
+    const steps = Number(o.steps);
+    if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, not ${o.steps}`);
+    if (o.abnormal.length + o.normal.length === 0) throw new Error("give at least one --abnormal IMAGE:MASK or --normal IMAGE");
+    const abnormal = o.abnormal.map(imageMaskPair);
+    const rt = await createRuntime();
+    if (rt.adapter.warning) console.error(`note: ${rt.adapter.warning}`);
+    const t0 = performance.now();
+    const n = await writeTrainTrace(rt, {
+      clip: o.clip,
+      adapters: o.adapters,
+      vocab: o.vocab,
+      className: o.className,
+      imageSize,
+      levels,
+      normalize: o.normalize as "none" | "imagenet" | "clip",
+      task: o.task,
+      abnormal,
+      normal: o.normal,
+      steps,
       out: o.out,
       onProgress: (stage) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${stage}`),
     });
@@ -245,6 +300,119 @@ modelOptions(
     model.dispose();
   }
 });
+
+modelOptions(
+  program
+    .command("train")
+    .description("train the adapters on few shots of a dataset in the MVFA layout (spec 9), on this machine: k abnormal shots with masks from valid/Ungood, k normal ones from valid/good (evaluate's draw for the same --seed), each in spec 7's 11 views")
+    .requiredOption("--data <root>", "the folder holding <dataset>_AD")
+    .requiredOption("--dataset <name>", "e.g. Brain, Liver, Retina_RESC, Chest, or an MVTec object")
+    .option("--shots <k>", "shots of each kind", "4")
+    .option("--epochs <n>", "epochs over the augmented shots", "50")
+    .option("--seed <n>", "seed of the shot draw and of the shuffle", "0")
+    .option("--task <task>", "segmentation (BCE + focal + dice) | classification (BCE only); default: classification for Retina_OCT2017, Chest, Histopathology and sets without masks")
+    .option("--lr <x>", "Adam learning rate", "0.001")
+    .option("--no-augment", "train on the shots alone, not their 11 views (not the paper's)")
+    .option("--class-name <name>", "class name for the prompts (default: the reference's name for the dataset)")
+    .option("--select-on-test", "the reference's protocol: evaluate on the test set after every epoch and keep the best epoch (the test set picks the weights, so its metrics are optimistic)")
+    .requiredOption("--out <file>", "the trained adapters (safetensors, the official key layout)"),
+).action(async (o: ModelFlags & { data: string; dataset: string; shots: string; epochs: string; seed: string; task?: string; lr: string; augment: boolean; className?: string; selectOnTest?: boolean; out: string }) => {
+  const shots = Number(o.shots);
+  const epochs = Number(o.epochs);
+  const seed = Number(o.seed);
+  const lr = Number(o.lr);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs must be a positive integer, not ${o.epochs}`);
+  if (!(lr > 0)) throw new Error(`--lr must be a positive number, not ${o.lr}`);
+  if (o.task && o.task !== "segmentation" && o.task !== "classification") throw new Error(`--task must be segmentation or classification, not ${o.task}`);
+  const data = trainingShots(o.data, o.dataset, shots, seed);
+  const task = (o.task ?? (CLASSIFICATION_SETS.has(o.dataset) || !data.masks ? "classification" : "segmentation")) as "segmentation" | "classification";
+  if (task === "segmentation" && !data.masks) throw new Error(`${o.data}/${o.dataset}_AD/valid/Ungood/anomaly_mask lacks masks of the drawn shots: the segmentation task needs them (or --task classification)`);
+  const signal = cancelOnInterrupt();
+  const bar = progressBar();
+  const model = await openModel(o, { signal, onProgress: bar.update });
+  try {
+    if (!model.canZeroShot) throw new Error("train needs the CLIP vocabulary and text tower (the losses compare tokens with the class's prompts): give --vocab or a --model folder holding one");
+    await model.setClass(o.className ?? classNameFor(o.dataset), { signal, onProgress: bar.update });
+    console.error(`training on ${data.abnormal.length} abnormal + ${data.normal.length} normal shots of ${o.dataset} (${task}), ${epochs} epochs${o.augment ? ", 11 views each" : ""}`);
+    const r = await model.train({
+      abnormal: data.abnormal.map((a) => ({ image: a.image, mask: task === "segmentation" ? a.mask : undefined })),
+      normal: data.normal,
+      epochs,
+      task,
+      augment: o.augment,
+      seed,
+      lr,
+      signal,
+      onProgress: bar.update,
+      onEpoch: async (e) => {
+        let line = `epoch ${e.epoch}/${e.epochs}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)} s)`;
+        let score: number | undefined;
+        if (o.selectOnTest) {
+          const ev = await evaluateDataset(model, o.data, { name: o.dataset, shots, seed, signal });
+          score = ev.task === "segmentation" ? ev.pixelAuroc! : ev.imageAuroc;
+          line += `, test image AUROC ${(100 * ev.imageAuroc).toFixed(2)}${ev.pixelAuroc === undefined ? "" : `, pixel AUROC ${(100 * ev.pixelAuroc).toFixed(2)}`}`;
+        }
+        bar.end();
+        console.log(line);
+        return score;
+      },
+    });
+    bar.end();
+    const { writeFileSync, renameSync } = await import("node:fs");
+    const bytes = await model.saveAdapters({ dataset: o.dataset, task, epochs: String(epochs), keptEpoch: String(r.keptEpoch), shots: String(shots), seed: String(seed) });
+    writeFileSync(`${o.out}.tmp`, bytes);
+    renameSync(`${o.out}.tmp`, o.out);
+    const kept = o.selectOnTest ? `epoch ${r.keptEpoch} (best on the test set: its metrics are optimistic)` : `epoch ${r.keptEpoch} (the last)`;
+    console.log(`wrote ${o.out}: adapters of ${kept}, ${r.seconds.toFixed(0)} s, ${(r.seconds / epochs).toFixed(1)} s per epoch of ${r.images} images`);
+  } finally {
+    model.dispose();
+  }
+});
+
+program
+  .command("synthetic-set")
+  .description("write the synthetic inspection set (textures with drawn defects and their masks) in the MVFA layout, to try train and evaluate without data")
+  .requiredOption("--out <root>", "folder to write <name>_AD into")
+  .option("--name <name>", "dataset name", "Toy")
+  .option("--size <px>", "image side", "64")
+  .option("--valid <n>", "images of each kind in valid/ (the shots come from there)", "4")
+  .option("--test <n>", "images of each kind in test/", "8")
+  .option("--seed <n>", "seed", "1")
+  .action((o: { out: string; name: string; size: string; valid: string; test: string; seed: string }) => {
+    const num = (v: string, flag: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, not ${v}`);
+      return n;
+    };
+    const dir = writeSyntheticDataset(o.out, { name: o.name, size: num(o.size, "--size"), valid: num(o.valid, "--valid"), test: num(o.test, "--test"), seed: num(o.seed, "--seed") });
+    console.log(`wrote ${dir}`);
+  });
+
+program
+  .command("random-model")
+  .description("write a small random CLIP (with a text tower) and adapters as a model folder: shapes of the real model, numbers that mean nothing; for trying train and evaluate")
+  .requiredOption("--out <dir>", "the model folder (clip.safetensors, adapters.safetensors)")
+  .option("--width <n>", "vision width", "64")
+  .option("--seed <n>", "seed", "0")
+  .option("--vocab <file>", "a CLIP vocabulary to copy into the folder (bpe_simple_vocab_16e6.txt.gz or tokenizer.json), so --model DIR alone gives text features")
+  .action(async (o: { out: string; width: string; seed: string; vocab?: string }) => {
+    const width = Number(o.width);
+    if (!Number.isInteger(width) || width < 64 || width % 64 !== 0) throw new Error(`--width must be a multiple of 64 (heads of 64), not ${o.width}`);
+    const { mkdirSync, writeFileSync, renameSync, readFileSync } = await import("node:fs");
+    const { basename, join } = await import("node:path");
+    const vocabName = o.vocab ? basename(o.vocab) : undefined;
+    if (vocabName && !(MODEL_FOLDER_NAMES.vocab as readonly string[]).includes(vocabName)) throw new Error(`--vocab: a model folder's vocabulary is named ${MODEL_FOLDER_NAMES.vocab.join(", ")}, not ${vocabName}`);
+    // 24 layers and 4 adapter levels: the default levels 6, 12, 18, 24 apply
+    const { clip, adapters } = randomCheckpoints({ width, layers: 24, embed: width / 2, patch: 8, grid: 8, levels: 4, text: { width: 64, layers: 2 } }, Number(o.seed));
+    mkdirSync(o.out, { recursive: true });
+    const files: [string, Uint8Array][] = [[MODEL_FOLDER_NAMES.clip[0], clip], [MODEL_FOLDER_NAMES.adapters[0], adapters]];
+    if (o.vocab && vocabName) files.push([vocabName, readFileSync(o.vocab)]);
+    for (const [name, bytes] of files) {
+      writeFileSync(join(o.out, `${name}.tmp`), bytes);
+      renameSync(join(o.out, `${name}.tmp`), join(o.out, name));
+    }
+    console.log(`wrote ${o.out}: ${files.map((f) => f[0]).join(", ")} (native image size 64${o.vocab ? "" : "; add a CLIP vocabulary for text features"})`);
+  });
 
 program
   .command("download")

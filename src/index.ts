@@ -16,5 +16,7 @@ export { nodePlatform, saveDetectorFile } from "./api/platform-node.js";
 import { setDefaultPlatform } from "./api/clipmpcad.js";
 import { nodePlatform } from "./api/platform-node.js";
 setDefaultPlatform(nodePlatform);
+export { trainingShots, type TrainingShots } from "./eval/train-data.js";
+export { writeSyntheticDataset, type SyntheticDatasetOptions } from "./eval/synthetic-dataset.js";
 export { evaluateDataset, loadMask, DatasetError, CLASSIFICATION_SETS, type EvaluateOptions, type EvaluateResult, type ImageResult } from "./eval/evaluate.js";
 export { downloadFile, downloadModel, DownloadError, CLIP_FILES, type DownloadProgress, type DownloadModelOptions } from "./hub/download-node.js";

@@ -70,12 +70,13 @@ export interface EvaluateResult {
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
-function listImages(dir: string): string[] {
+export function listImages(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
   return readdirSync(dir).filter((f) => IMAGE_EXT.test(f)).sort();
 }
 
-function shuffled<T>(items: T[], seed: number): T[] {
+/** The seeded shuffle of the shot draw (train draws its shots with it too). */
+export function shuffled<T>(items: T[], seed: number): T[] {
   const a = items.slice();
   let s = seed >>> 0 || 1;
   for (let i = a.length - 1; i > 0; i--) {

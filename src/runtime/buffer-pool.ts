@@ -42,6 +42,11 @@ export class BufferPool {
     private readonly label: string,
   ) {}
 
+  /** Starts the peak over from what is in use now (to measure one phase). */
+  resetPeak(): void {
+    this.stats_.peakBytesInUse = this.stats_.bytesInUse;
+  }
+
   acquire(bytes: number): GPUBuffer {
     const size = sizeClass(bytes);
     const list = this.free.get(size);

@@ -586,6 +586,11 @@ export class Runtime {
 
   // ---------------------------------------------------------------- lifetime
 
+  /** Starts stats().peakBytesInUse over from the bytes in use now. */
+  resetPeakMemory(): void {
+    this.pool.resetPeak();
+  }
+
   stats(): RuntimeStats {
     return { ...this.pool.stats(), pipelines: this.pipelines.size, ...this.counters };
   }
