@@ -6,6 +6,8 @@
       /usr/bin/python3 weights/convert.py clip ViT-L-14-336px.pt clip.safetensors [--dtype F16]
   ClipMPCAD adapters (the original code's torch.save({"seg_adapters": ..., "det_adapters": ...})):
       /usr/bin/python3 weights/convert.py adapters Brain.pth adapters.safetensors
+  Back, adapters trained here (`clipmpcad-gpu train`) for the original PyTorch code:
+      /usr/bin/python3 weights/convert.py adapters-to-pth adapters.safetensors Brain.pth
 
 Needs only torch (Debian: python3-torch). Tensors are written in the given dtype (CLIP
 default F16, as OpenAI ships it; adapters F32); the library computes in f32 either way.
@@ -17,7 +19,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from safetensors_io import save_safetensors  # noqa: E402
+from safetensors_io import load_safetensors, save_safetensors  # noqa: E402
 
 
 def load_any(path):
@@ -59,13 +61,32 @@ def adapter_tensors(path):
     return out
 
 
+def adapters_to_pth(src, dst):
+    """{seg_adapters: state_dict, det_adapters: state_dict}, as the original code saves it."""
+    from collections import OrderedDict
+
+    tensors = load_safetensors(src)
+    out = {"seg_adapters": OrderedDict(), "det_adapters": OrderedDict()}
+    for k, v in tensors.items():
+        kind, _, rest = k.partition(".")
+        if kind not in out:
+            sys.exit(f"{src}: tensor {k} is neither seg_adapters.* nor det_adapters.*: not a ClipMPCAD adapter checkpoint")
+        out[kind][rest] = v.float()
+    tmp = dst + ".tmp"
+    torch.save(out, tmp)
+    os.replace(tmp, dst)
+    print(f"wrote {dst}: {len(out['seg_adapters'])} + {len(out['det_adapters'])} tensors")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["clip", "adapters"])
+    ap.add_argument("kind", choices=["clip", "adapters", "adapters-to-pth"])
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--dtype", choices=["F32", "F16", "BF16"], help="storage dtype (clip: F16, adapters: F32)")
     a = ap.parse_args()
+    if a.kind == "adapters-to-pth":
+        return adapters_to_pth(a.src, a.dst)
     tensors = clip_tensors(a.src) if a.kind == "clip" else adapter_tensors(a.src)
     dtype = a.dtype or ("F16" if a.kind == "clip" else "F32")
     tmp = a.dst + ".tmp"
