@@ -57,6 +57,23 @@ fn sum_p(row: u32, j: u32) -> f32 {
   return partP[o] + partP[o + 1u] + partP[o + 2u] + partP[o + 3u];
 }
 
+// For each of the tile's BT rows t (in tileA and tileB): this lane's share of a . tileA[t] and
+// of b . tileB[t] into partS and partP.
+fn tile_dots(a: ptr<function, array<f32, MAX_DPL>>, b: ptr<function, array<f32, MAX_DPL>>, row: u32, lane: u32) {
+  let d = HEAD_DIM;
+  for (var t = 0u; t < BT; t++) {
+    var s = 0.0;
+    var dp = 0.0;
+    for (var i = 0u; i < d / LANES; i++) {
+      let c = t * d + lane + LANES * i;
+      s = fma((*a)[i], tileA[c], s);
+      dp = fma((*b)[i], tileB[c], dp);
+    }
+    partS[(row * BT + t) * LANES + lane] = s;
+    partP[(row * BT + t) * LANES + lane] = dp;
+  }
+}
+
 @compute @workgroup_size(64)
 fn attention_backward_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
   let T = params.T;
@@ -136,17 +153,7 @@ fn attention_backward_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
       tileB[e] = vv;
     }
     workgroupBarrier();
-    for (var j = 0u; j < BT; j++) {
-      var s = 0.0;
-      var dp = 0.0;
-      for (var i = 0u; i < dpl; i++) {
-        let c = j * d + lane + LANES * i;
-        s = fma(q[i], tileA[c], s);
-        dp = fma(g[i], tileB[c], dp);
-      }
-      partS[(row * BT + j) * LANES + lane] = s;
-      partP[(row * BT + j) * LANES + lane] = dp;
-    }
+    tile_dots(&q, &g, row, lane);
     workgroupBarrier();
     for (var j = 0u; j < BT; j++) {
       if (k0 + j >= T) { continue; }
@@ -220,17 +227,7 @@ fn attention_backward_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_i
       tileStats[lix] = sv;
     }
     workgroupBarrier();
-    for (var t = 0u; t < BT; t++) {
-      var s = 0.0;
-      var dp = 0.0;
-      for (var i = 0u; i < dpl; i++) {
-        let c = t * d + lane + LANES * i;
-        s = fma(k[i], tileA[c], s);
-        dp = fma(v[i], tileB[c], dp);
-      }
-      partS[(row * BT + t) * LANES + lane] = s;
-      partP[(row * BT + t) * LANES + lane] = dp;
-    }
+    tile_dots(&k, &v, row, lane);
     workgroupBarrier();
     for (var t = 0u; t < BT; t++) {
       if (q0 + t >= T) { continue; }

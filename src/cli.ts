@@ -84,6 +84,16 @@ program
     process.stdout.write(`[\n${rows.join(",\n")}\n]\n`);
   });
 
+/** --image-size, --levels and --normalize, checked. */
+function parseShape(o: { imageSize: string; levels?: string; normalize: string }) {
+  const imageSize = Number(o.imageSize);
+  if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
+  const levels = o.levels?.split(",").map((v) => Number(v.trim()));
+  if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
+  if (o.normalize !== "none" && o.normalize !== "imagenet" && o.normalize !== "clip") throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
+  return { imageSize, levels, normalize: o.normalize as "none" | "imagenet" | "clip" };
+}
+
 program
   .command("trace")
   .description("run ClipMPCAD on support and query images and write every intermediate (text features, tokens per level, maps, scores) as F32 safetensors")
@@ -98,11 +108,7 @@ program
   .requiredOption("--query <files...>", "query images")
   .requiredOption("--out <file>", "the trace to write (safetensors)")
   .action(async (o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string; support: string[]; query: string[]; out: string }) => {
-    const imageSize = Number(o.imageSize);
-    if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
-    const levels = o.levels?.split(",").map((v) => Number(v.trim()));
-    if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
-    if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
+    const { imageSize, levels, normalize } = parseShape(o);
     const rt = await createRuntime();
     if (rt.adapter.warning) console.error(`note: ${rt.adapter.warning}`);
     const t0 = performance.now();
@@ -113,7 +119,7 @@ program
       className: o.className,
       imageSize,
       levels,
-      normalize: o.normalize as "none" | "imagenet" | "clip",
+      normalize,
       support: o.support,
       query: o.query,
       out: o.out,
@@ -146,11 +152,7 @@ program
   .requiredOption("--steps <k>", "optimisation steps")
   .requiredOption("--out <file>", "the trace to write (safetensors)")
   .action(async (o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string; task: string; abnormal: string[]; normal: string[]; steps: string; out: string }) => {
-    const imageSize = Number(o.imageSize);
-    if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
-    const levels = o.levels?.split(",").map((v) => Number(v.trim()));
-    if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
-    if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
+    const { imageSize, levels, normalize } = parseShape(o);
     if (o.task !== "segmentation" && o.task !== "classification") throw new Error(`--task must be segmentation or classification, not ${o.task}`);
     const steps = Number(o.steps);
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, not ${o.steps}`);
@@ -166,7 +168,7 @@ program
       className: o.className,
       imageSize,
       levels,
-      normalize: o.normalize as "none" | "imagenet" | "clip",
+      normalize,
       task: o.task,
       abnormal,
       normal: o.normal,
@@ -191,12 +193,8 @@ interface ModelFlags {
 /** --model DIR (clip.safetensors or model.safetensors, adapters.safetensors, optional vocabulary) or the files one by one. */
 async function openModel(o: ModelFlags, run: { signal?: AbortSignal; onProgress?: Progress } = {}) {
   if (!o.model && (!o.clip || !o.adapters)) throw new Error("give --model DIR holding clip.safetensors and adapters.safetensors, or --clip and --adapters");
-  const imageSize = Number(o.imageSize);
-  if (!Number.isInteger(imageSize) || imageSize < 1) throw new Error(`--image-size must be a positive integer, not ${o.imageSize}`);
-  const levels = o.levels?.split(",").map((v) => Number(v.trim()));
-  if (levels && levels.some((l) => !Number.isInteger(l) || l < 1)) throw new Error(`--levels must be positive integers separated by commas, not ${o.levels}`);
-  if (!["none", "imagenet", "clip"].includes(o.normalize)) throw new Error(`--normalize must be none, imagenet or clip, not ${o.normalize}`);
-  return ClipMPCAD.load({ model: o.model, clip: o.clip, adapters: o.adapters, vocab: o.vocab, imageSize, levels, normalize: o.normalize as "none", ...run });
+  const { imageSize, levels, normalize } = parseShape(o);
+  return ClipMPCAD.load({ model: o.model, clip: o.clip, adapters: o.adapters, vocab: o.vocab, imageSize, levels, normalize, ...run });
 }
 
 function modelOptions(cmd: Command): Command {

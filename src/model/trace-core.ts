@@ -17,7 +17,8 @@ export interface TracePixels {
   rgb: Uint8Array;
 }
 
-export interface TraceInputs {
+/** The opened weights, vocabulary and settings both traces (this one, train-trace-core) start from. */
+export interface TraceModelInputs {
   clip: SafetensorsFile;
   adapters: SafetensorsFile;
   tokenizer: ClipTokenizer;
@@ -25,9 +26,12 @@ export interface TraceInputs {
   imageSize?: number;
   levels?: number[];
   normalize?: keyof typeof NORMALIZATIONS;
+  onProgress?: (stage: string) => void;
+}
+
+export interface TraceInputs extends TraceModelInputs {
   support: TracePixels[];
   query: TracePixels[];
-  onProgress?: (stage: string) => void;
 }
 
 /** Resizes and normalises decoded images into one [n, 3, S, S] tensor. */

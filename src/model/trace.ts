@@ -11,7 +11,8 @@ import type { WritableTensor } from "./safetensors.js";
 import { pixelsToTensor, traceModel } from "./trace-core.js";
 import { openSafetensors, saveSafetensors } from "./safetensors-node.js";
 
-export interface TraceOptions {
+/** Weight and vocabulary files and settings, for this trace and train-trace.ts. */
+export interface TraceFileOptions {
   clip: string;
   adapters: string;
   vocab: string;
@@ -19,9 +20,12 @@ export interface TraceOptions {
   imageSize?: number;
   levels?: number[];
   normalize?: keyof typeof NORMALIZATIONS;
+  onProgress?: (stage: string) => void;
+}
+
+export interface TraceOptions extends TraceFileOptions {
   support: string[];
   query: string[];
-  onProgress?: (stage: string) => void;
 }
 
 /** Decodes, resizes and normalises image files into one [n, 3, S, S] tensor. */

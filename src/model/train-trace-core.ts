@@ -8,26 +8,17 @@
 import { maskFromPixels } from "../image/mask.js";
 import { NORMALIZATIONS } from "../kernels/pil-resize.js";
 import type { Runtime } from "../runtime/runtime.js";
-import type { ClipTokenizer } from "../tokenizer/clip-tokenizer.js";
 import { adapterCheckpoint } from "./adapter-weights.js";
 import type { TrainTask } from "./adapter-training.js";
 import { ClipMPCADModel } from "./clipmpcad-model.js";
-import type { SafetensorsFile, WritableTensor } from "./safetensors.js";
-import { pixelsToTensor, type TracePixels } from "./trace-core.js";
+import type { WritableTensor } from "./safetensors.js";
+import { pixelsToTensor, type TraceModelInputs, type TracePixels } from "./trace-core.js";
 
-export interface TrainTraceInputs {
-  clip: SafetensorsFile;
-  adapters: SafetensorsFile;
-  tokenizer: ClipTokenizer;
-  className: string;
-  imageSize?: number;
-  levels?: number[];
-  normalize?: keyof typeof NORMALIZATIONS;
+export interface TrainTraceInputs extends TraceModelInputs {
   task?: TrainTask;
   abnormal: { image: TracePixels; mask: TracePixels }[];
   normal: TracePixels[];
   steps: number;
-  onProgress?: (stage: string) => void;
 }
 
 export async function trainTraceModel(rt: Runtime, o: TrainTraceInputs): Promise<Record<string, WritableTensor>> {

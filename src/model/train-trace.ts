@@ -3,28 +3,20 @@
  * train-trace-core.ts, which computes it.
  */
 import { decodeImageFile } from "../image/decode-node.js";
-import type { NORMALIZATIONS } from "../kernels/pil-resize.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { loadTokenizer } from "../tokenizer/load-node.js";
 import type { TrainTask } from "./adapter-training.js";
 import type { WritableTensor } from "./safetensors.js";
 import { openSafetensors, saveSafetensors } from "./safetensors-node.js";
 import { trainTraceModel } from "./train-trace-core.js";
+import type { TraceFileOptions } from "./trace.js";
 
-export interface TrainTraceOptions {
-  clip: string;
-  adapters: string;
-  vocab: string;
-  className: string;
-  imageSize?: number;
-  levels?: number[];
-  normalize?: keyof typeof NORMALIZATIONS;
+export interface TrainTraceOptions extends TraceFileOptions {
   task?: TrainTask;
   /** Image and mask files of abnormal shots. */
   abnormal: { image: string; mask: string }[];
   normal: string[];
   steps: number;
-  onProgress?: (stage: string) => void;
 }
 
 export async function runTrainTrace(rt: Runtime, o: TrainTraceOptions): Promise<Record<string, WritableTensor>> {
