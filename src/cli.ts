@@ -94,6 +94,19 @@ function parseShape(o: { imageSize: string; levels?: string; normalize: string }
   return { imageSize, levels, normalize: o.normalize as "none" | "imagenet" | "clip" };
 }
 
+/** The trace commands' files and settings, with stages logged to stderr with the seconds since now. */
+function traceFiles(o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string }) {
+  const t0 = performance.now();
+  const log = (stage: string) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${stage}`);
+  return { files: { clip: o.clip, adapters: o.adapters, vocab: o.vocab, className: o.className, ...parseShape(o), onProgress: log }, log };
+}
+
+async function traceRuntime() {
+  const rt = await createRuntime();
+  if (rt.adapter.warning) console.error(`note: ${rt.adapter.warning}`);
+  return rt;
+}
+
 program
   .command("trace")
   .description("run ClipMPCAD on support and query images and write every intermediate (text features, tokens per level, maps, scores) as F32 safetensors")
@@ -108,24 +121,10 @@ program
   .requiredOption("--query <files...>", "query images")
   .requiredOption("--out <file>", "the trace to write (safetensors)")
   .action(async (o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string; support: string[]; query: string[]; out: string }) => {
-    const { imageSize, levels, normalize } = parseShape(o);
-    const rt = await createRuntime();
-    if (rt.adapter.warning) console.error(`note: ${rt.adapter.warning}`);
-    const t0 = performance.now();
-    const n = await writeTrace(rt, {
-      clip: o.clip,
-      adapters: o.adapters,
-      vocab: o.vocab,
-      className: o.className,
-      imageSize,
-      levels,
-      normalize,
-      support: o.support,
-      query: o.query,
-      out: o.out,
-      onProgress: (stage) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${stage}`),
-    });
-    console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] wrote ${n} tensors to ${o.out}`);
+    const { files, log } = traceFiles(o);
+    const rt = await traceRuntime();
+    const n = await writeTrace(rt, { ...files, support: o.support, query: o.query, out: o.out });
+    log(`wrote ${n} tensors to ${o.out}`);
     rt.dispose();
   });
 
@@ -152,31 +151,15 @@ program
   .requiredOption("--steps <k>", "optimisation steps")
   .requiredOption("--out <file>", "the trace to write (safetensors)")
   .action(async (o: { clip: string; adapters: string; vocab: string; className: string; imageSize: string; levels?: string; normalize: string; task: string; abnormal: string[]; normal: string[]; steps: string; out: string }) => {
-    const { imageSize, levels, normalize } = parseShape(o);
+    const { files, log } = traceFiles(o);
     if (o.task !== "segmentation" && o.task !== "classification") throw new Error(`--task must be segmentation or classification, not ${o.task}`);
     const steps = Number(o.steps);
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, not ${o.steps}`);
     if (o.abnormal.length + o.normal.length === 0) throw new Error("give at least one --abnormal IMAGE:MASK or --normal IMAGE");
     const abnormal = o.abnormal.map(imageMaskPair);
-    const rt = await createRuntime();
-    if (rt.adapter.warning) console.error(`note: ${rt.adapter.warning}`);
-    const t0 = performance.now();
-    const n = await writeTrainTrace(rt, {
-      clip: o.clip,
-      adapters: o.adapters,
-      vocab: o.vocab,
-      className: o.className,
-      imageSize,
-      levels,
-      normalize,
-      task: o.task,
-      abnormal,
-      normal: o.normal,
-      steps,
-      out: o.out,
-      onProgress: (stage) => console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${stage}`),
-    });
-    console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] wrote ${n} tensors to ${o.out}`);
+    const rt = await traceRuntime();
+    const n = await writeTrainTrace(rt, { ...files, task: o.task, abnormal, normal: o.normal, steps, out: o.out });
+    log(`wrote ${n} tensors to ${o.out}`);
     rt.dispose();
   });
 
