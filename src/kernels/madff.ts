@@ -165,5 +165,5 @@ export function madffPair(rt: Runtime, x: Tensor, w: MadffPairWeights, opts: { s
   const segMid = mid.at(0);
   const detMid = mid.at(1);
   mid.dispose();
-  return { segMid, detMid, x: xNew, saved };
+  return saved ? { segMid, detMid, x: xNew, saved } : { segMid, detMid, x: xNew };
 }
