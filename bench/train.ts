@@ -1,5 +1,5 @@
 /**
- * `npm run bench:train [-- --preset tiny|vit-l] [-- --steps N] [-- --json FILE]`
+ * `npm run bench:train [-- --preset tiny|vit-l|smoke] [-- --steps N] [-- --json FILE]`
  *
  * Adapter training (spec 9) on a random model: the time of one training step (forward,
  * head losses, backward through the adapters and the blocks between them, Adam) for one
@@ -7,7 +7,8 @@
  * 4 abnormal + 4 normal shots in 11 views (88 steps), and the GPU memory training needs
  * beyond the loaded weights (peak during the steps). Random text features stand in for a
  * class's: the step costs the same, and no text tower is loaded (the text features are
- * computed once per class, before training).
+ * computed once per class, before training). tiny: fixture case a's shapes (24 layers of
+ * width 64) at 64 px; vit-l: ViT-L/14 at 240 px; smoke: 2 layers, to check that it runs.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -27,9 +28,10 @@ export interface TrainBenchResult {
   peakMiB: number;
 }
 
-const PRESETS: Record<string, { shape: RandomClipShape; imageSize: number }> = {
-  tiny: { shape: { width: 64, layers: 24, embed: 32, patch: 8, grid: 4, levels: 4 }, imageSize: 64 },
-  "vit-l": { shape: { width: 1024, layers: 24, embed: 768, patch: 14, grid: 24, levels: 4 }, imageSize: 240 },
+const PRESETS: Record<string, { shape: RandomClipShape; imageSize: number; levels: number[] }> = {
+  smoke: { shape: { width: 64, layers: 2, embed: 32, patch: 8, grid: 4, levels: 2 }, imageSize: 32, levels: [1, 2] },
+  tiny: { shape: { width: 64, layers: 24, embed: 32, patch: 8, grid: 4, levels: 4 }, imageSize: 64, levels: [6, 12, 18, 24] },
+  "vit-l": { shape: { width: 1024, layers: 24, embed: 768, patch: 14, grid: 24, levels: 4 }, imageSize: 240, levels: [6, 12, 18, 24] },
 };
 
 export async function trainBench(preset: string, steps: number, log: (l: string) => void = console.log): Promise<TrainBenchResult> {
@@ -42,7 +44,7 @@ export async function trainBench(preset: string, steps: number, log: (l: string)
     clip: await SafetensorsFile.open(bytesSource(clip, "clip")),
     adapters: await SafetensorsFile.open(bytesSource(adapters, "adapters")),
     imageSize: p.imageSize,
-    levels: [6, 12, 18, 24],
+    levels: p.levels,
     text: false,
   });
   const S = p.imageSize;
@@ -50,8 +52,8 @@ export async function trainBench(preset: string, steps: number, log: (l: string)
   const weightsMiB = rt.stats().bytesInUse / 2 ** 20;
   const tf = rt.tensor(rand(E * 2, 3), [E, 2], "f32", "random text features");
   const image = rt.tensor(rand(3 * S * S, 4), [3, S, S], "f32", "image");
-  const maskData = new Float32Array(S * S);
-  for (let y = S / 4; y < S / 2; y++) for (let x = S / 4; x < S / 2; x++) maskData[y * S + x] = 1;
+  const maskData = new Float32Array(S * S); // a square defect in the upper left quarter
+  for (let y = S >> 2; y < S >> 1; y++) for (let x = S >> 2; x < S >> 1; x++) maskData[y * S + x] = 1;
   const mask = rt.tensor(maskData, [S, S], "f32", "mask");
   const trainer = model.trainer(tf, "segmentation");
   rt.resetPeakMemory();

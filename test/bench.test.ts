@@ -24,4 +24,13 @@ describe("npm run bench", () => {
     expect(j.model["flat memory"]).toBe(true);
     for (const k of ["text features, base ensemble (ms)", "forward b1 ms per image", "forward b8 ms per image", "peak GPU memory MiB"]) expect(j.model[k], k).toBeGreaterThan(0);
   });
+
+  it("bench:train --preset smoke times a training step and its memory", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "bench-")), "train.json");
+    const r = await promisify(execFile)(process.execPath, ["--import", "tsx", "--import", "./scripts/wgsl-hooks.mjs", "bench/train.ts", "--preset", "smoke", "--steps", "1", "--json", out], { encoding: "utf8", timeout: 600_000 });
+    expect(r.stdout).toMatch(/training step \(smoke, 32 px, segmentation\): \d+\.\d+ s; epoch of 88 images/);
+    const j = JSON.parse(readFileSync(out, "utf8"));
+    expect(j.stepMs).toBeGreaterThan(0);
+    expect(j.peakMiB).toBeGreaterThan(j.weightsMiB);
+  });
 });
