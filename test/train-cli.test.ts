@@ -20,11 +20,12 @@ describe("train and evaluate from the CLI", () => {
     r = cli("synthetic-set", "--out", join(dir, "data"), "--valid", "2", "--test", "2", "--size", "48");
     expect(r.status, r.stderr).toBe(0);
     const out = join(dir, "trained.safetensors");
-    r = cli("train", "--model", model, "--image-size", "48", "--data", join(dir, "data"), "--dataset", "Toy", "--shots", "1", "--epochs", "2", "--no-augment", "--out", out);
+    r = cli("train", "--model", model, "--image-size", "48", "--data", join(dir, "data"), "--dataset", "Toy", "--shots", "1", "--epochs", "2", "--no-augment", "--select-on-test", "--out", out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/training on 1 abnormal \+ 1 normal shots of Toy \(segmentation\), 2 epochs/);
-    expect(r.stdout).toMatch(/epoch 1\/2: loss \d+\.\d+[\s\S]*epoch 2\/2: loss \d+\.\d+/);
-    expect(r.stdout).toMatch(/wrote .*trained\.safetensors: adapters of epoch 2 \(the last\)/);
+    // the reference's protocol: the test set after every epoch, the best epoch kept (and flagged)
+    expect(r.stdout).toMatch(/epoch 1\/2: loss \d+\.\d+ \(.*\), test image AUROC \d+\.\d+, pixel AUROC \d+\.\d+\n[\s\S]*epoch 2\/2: loss \d+\.\d+/);
+    expect(r.stdout).toMatch(/wrote .*trained\.safetensors: adapters of epoch [12] \(best on the test set: its metrics are optimistic\)/);
     expect(existsSync(`${out}.tmp`)).toBe(false);
     // the official key layout: the same names and shapes as the checkpoint it started from
     const [trained, start] = [await openSafetensors(out), await openSafetensors(join(model, "adapters.safetensors"))];
