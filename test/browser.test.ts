@@ -78,7 +78,7 @@ describe("in Chromium", () => {
     await page.close();
   });
 
-  it("the worker loads a model by URL, fits and predicts as Node does", async () => {
+  it("the worker loads a model by URL, trains, fits and predicts as Node does", async () => {
     const { ClipMPCAD } = await import("../src/index.js");
     const page = await browser.newPage();
     try {
@@ -87,11 +87,20 @@ describe("in Chromium", () => {
       const dir = "test/fixtures/model";
       const settings = { imageSize: 28, levels: [2, 4], normalize: "imagenet" as const };
       const got = await page.evaluate(
-        (o) => (window as unknown as { detect(o: unknown): Promise<{ info: { canZeroShot: boolean }; score: number; scoreZero: number; scoreFew: number; map: number[] }> }).detect(o),
-        { load: { clip: `/${dir}/clip-b.safetensors`, adapters: `/${dir}/adapters-b.safetensors`, vocab: `/shared/${VOCAB_GZ}`, ...settings }, className: "Brain", normal: [`/${dir}/b-support-0.png`], query: `/${dir}/b-query-0.png` },
+        (o) => (window as unknown as { detect(o: unknown): Promise<{ info: { canZeroShot: boolean }; trained: { losses: number[] }; score: number; scoreZero: number; scoreFew: number; map: number[] }> }).detect(o),
+        {
+          load: { clip: `/${dir}/clip-b.safetensors`, adapters: `/${dir}/adapters-b.safetensors`, vocab: `/shared/${VOCAB_GZ}`, ...settings },
+          className: "Brain",
+          // on-device training in the worker: one epoch of an abnormal and a normal shot
+          train: { abnormal: [{ image: `/${dir}/b-query-0.png` }], normal: [`/${dir}/b-support-0.png`], epochs: 1, augment: false },
+          normal: [`/${dir}/b-support-0.png`],
+          query: `/${dir}/b-query-0.png`,
+        },
       );
       const det = await ClipMPCAD.load({ clip: `${dir}/clip-b.safetensors`, adapters: `${dir}/adapters-b.safetensors`, vocab: sharedFile(VOCAB_GZ), ...settings, runtime: await gpu() });
       await det.setClass("Brain");
+      const trained = await det.train({ abnormal: [{ image: `${dir}/b-query-0.png` }], normal: [`${dir}/b-support-0.png`], epochs: 1, augment: false });
+      expect(Math.abs(got.trained.losses[0] - trained.losses[0])).toBeLessThan(1e-4 * Math.abs(trained.losses[0]));
       await det.fit([`${dir}/b-support-0.png`]);
       const want = await det.predict(`${dir}/b-query-0.png`);
       det.dispose();

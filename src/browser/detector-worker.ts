@@ -76,6 +76,18 @@ const handlers: Handlers = {
   async calibrate(a, run) {
     return need().calibrate(images(a.normal), { targetFpr: a.targetFpr, anomalous: a.anomalous && images(a.anomalous), ...run });
   },
+  async train(a, run) {
+    const one = (i: ImageInput) => images([i])[0];
+    return need().train({
+      ...a,
+      abnormal: a.abnormal?.map((s) => ({ image: one(s.image), mask: s.mask === undefined ? undefined : (one(s.mask) as Exclude<ImageInput, { shape: unknown }>) })),
+      normal: a.normal && images(a.normal),
+      ...run,
+    });
+  },
+  async saveAdapters() {
+    return need().saveAdapters();
+  },
   async saveDetector(a) {
     const bytes = await need().saveDetector();
     if (a.store) await storeDetector(a.store, bytes);

@@ -7,11 +7,11 @@
  *   await w.fit(files);                               // File/Blob/ImageBitmap/ImageData
  *   const p = await w.predict(query);
  */
-import type { Calibration, FloatImage, Prediction, RgbPixels } from "../api/clipmpcad.js";
+import type { Calibration, FloatImage, Prediction, RgbPixels, TrainResult } from "../api/clipmpcad.js";
 import type { WritableTensor } from "../model/safetensors.js";
 import type { LongRunning } from "../runtime/progress.js";
 import type { PromptSet } from "../tokenizer/prompts.js";
-import type { WorkerImage, WorkerLoadOptions, WorkerOp, WorkerOps, WorkerReply, WorkerRequest, WorkerSource, WorkerTraceOptions } from "./worker-protocol.js";
+import type { WorkerImage, WorkerLoadOptions, WorkerOp, WorkerOps, WorkerReply, WorkerRequest, WorkerSource, WorkerTraceOptions, WorkerTrainOptions } from "./worker-protocol.js";
 
 export class WorkerCallError extends Error {
   constructor(
@@ -87,6 +87,14 @@ export class DetectorWorker {
   }
   calibrate(normal: WorkerImage[], o: { targetFpr?: number; anomalous?: WorkerImage[] } = {}, run?: LongRunning): Promise<Calibration> {
     return this.call("calibrate", { normal, ...o }, run);
+  }
+  /** Trains the adapters in the worker (ClipMPCAD.train; call fit again afterwards). */
+  train(o: WorkerTrainOptions, run?: LongRunning): Promise<TrainResult> {
+    return this.call("train", o, run);
+  }
+  /** The adapters as a safetensors checkpoint. */
+  saveAdapters(): Promise<Uint8Array> {
+    return this.call("saveAdapters", {});
   }
   /** The detector file's bytes; with store, also kept privately in this origin's file system. */
   saveDetector(o: { store?: string } = {}): Promise<Uint8Array> {

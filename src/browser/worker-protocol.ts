@@ -3,7 +3,8 @@
  * an id; the worker answers with progress messages and then one result or error. Images,
  * maps and bytes travel by structured clone (typed arrays' buffers are transferred back).
  */
-import type { Calibration, FloatImage, ImageInput, Prediction, RgbPixels } from "../api/clipmpcad.js";
+import type { Calibration, FloatImage, ImageInput, Prediction, RgbPixels, TrainResult } from "../api/clipmpcad.js";
+import type { TrainTask } from "../model/adapter-training.js";
 import type { WritableTensor } from "../model/safetensors.js";
 import type { PromptSet } from "../tokenizer/prompts.js";
 
@@ -37,6 +38,17 @@ export interface WorkerTraceOptions {
   query: WorkerImage[];
 }
 
+/** ClipMPCAD.train's options that can cross to a worker (per-epoch losses come back in the result). */
+export interface WorkerTrainOptions {
+  abnormal?: { image: WorkerImage; mask?: WorkerImage }[];
+  normal?: WorkerImage[];
+  epochs?: number;
+  task?: TrainTask;
+  augment?: boolean;
+  seed?: number;
+  lr?: number;
+}
+
 export interface WorkerOps {
   load: [WorkerLoadOptions, { imageSize: number; canZeroShot: boolean; adapter: string }];
   random: [{ seed?: number; imageSize?: number }, { imageSize: number; canZeroShot: boolean; adapter: string }];
@@ -45,6 +57,10 @@ export interface WorkerOps {
   predict: [{ image: WorkerImage | FloatImage; explain?: boolean }, Prediction];
   heatmap: [{ image: WorkerImage; map: Float32Array; range?: [number, number] }, { width: number; height: number; rgba: Uint8Array; png: Uint8Array }];
   calibrate: [{ normal: WorkerImage[]; targetFpr?: number; anomalous?: WorkerImage[] }, Calibration];
+  /** Trains the adapters in the worker (images never leave the machine); progress stage "train". */
+  train: [WorkerTrainOptions, TrainResult];
+  /** The adapters as a checkpoint (safetensors bytes, the official key layout). */
+  saveAdapters: [Record<string, never>, Uint8Array];
   /** The detector file; with store, also kept in the origin private file system under that name. */
   saveDetector: [{ store?: string }, Uint8Array];
   /** detector: bytes/Blob/URL, or { stored: name } from the private store. */
