@@ -75,7 +75,8 @@ export async function trainBench(preset: string, steps: number, log: (l: string)
   return { preset, imageSize: S, steps, stepMs, epochSeconds: (88 * stepMs) / 1000, weightsMiB, peakMiB };
 }
 
-if (process.argv[1]?.endsWith("train.ts")) {
+// run as a script (bench/train.ts, or train.mjs in the GPU payload), not when imported
+if (/train\.(ts|mjs)$/.test(process.argv[1] ?? "")) {
   const args = process.argv.slice(2);
   const flag = (name: string) => {
     const i = args.indexOf(name);

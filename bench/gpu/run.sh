@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see prepare.sh): the quick and the full benchmark with Dawn on
-# the NVIDIA Vulkan driver, PyTorch on CUDA for the same shapes and forward, one JSON out.
+# the NVIDIA Vulkan driver, PyTorch on CUDA for the same shapes and forward, and the ViT-L
+# training step (bench/train.ts), one JSON out.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 P=bench/gpu/payload
@@ -14,13 +15,14 @@ cd "$P"
 {
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
   /tmp/node/node bench.mjs --quick --no-kernels --torch-device cuda --json "$OUT/quick.json"
-  timeout 420 /tmp/node/node bench.mjs --no-kernels --torch-device cuda --json "$OUT/full.json"
+  timeout 120 /tmp/node/node train.mjs --preset vit-l --steps 3 --json "$OUT/train.json"
+  timeout 360 /tmp/node/node bench.mjs --no-kernels --torch-device cuda --json "$OUT/full.json"
 } 2>&1 | tee "$OUT/gpu-bench.log"
 python3 - "$OUT" <<'PY'
 import json, os, sys
 out = sys.argv[1]
 merged = {}
-for name in ("quick", "full"):
+for name in ("quick", "train", "full"):
     p = os.path.join(out, f"{name}.json")
     if os.path.exists(p):
         merged[name] = json.load(open(p))

@@ -1,9 +1,9 @@
 import { defineConfig } from "tsup";
 
-// The benchmark as one file for the GPU machine (bench/gpu/prepare.sh): everything bundled
+// The benchmarks (bench.mjs, train.mjs), each one file, for the GPU machine (bench/gpu/prepare.sh): everything bundled
 // but Dawn (a native addon) and onnxruntime-web (it loads its WASM beside itself).
 export default defineConfig({
-  entry: { bench: "bench/run.ts" },
+  entry: { bench: "bench/run.ts", train: "bench/train.ts" },
   outDir: "bench/gpu/payload",
   format: ["esm"],
   platform: "node",
