@@ -162,11 +162,7 @@ export function madffBackward(
   const block = (b: number) => (views.push(gv.view([R, W], b * n)), views[views.length - 1]);
   // gx and gca are accumulated into, so they get buffers of their own (a buffer may not be
   // bound writable beside a read-only view of itself)
-  const own = (t: Tensor) => {
-    const c = tmp(rt.empty([R, W], "f32", t.label));
-    rt.copy(t, c);
-    return c;
-  };
+  const own = (t: Tensor) => tmp(rt.clone(t));
   const [gx0, gca0, gsa0, gfa0] = [block(0), block(1), block(2), block(3)];
   const gx = own(gx0);
   const gca = gout ? tmp(scaledSum(rt, [gca0, gout], [1, 0.2 * outScale])) : own(gca0);

@@ -81,11 +81,7 @@ export class AdapterTrainer {
     const gSeg: (Tensor<"f32"> | null)[] = [];
     const gDet: Tensor<"f32">[] = [];
     const losses: Tensor<"f32">[] = [];
-    const keep = (x: Tensor<"f32">) => {
-      const c = rt.empty(x.shape, "f32", "kept activations");
-      rt.copy(x, c);
-      return c;
-    };
+    const keep = (x: Tensor<"f32">) => rt.clone(x, "kept activations");
     const block = { heads, activation: tower.activation };
 
     // forward, with each level's head losses and their gradients with respect to the mids

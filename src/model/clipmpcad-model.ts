@@ -118,13 +118,7 @@ export class ClipMPCADModel {
 
   /** GPU copies of every adapter tensor (to return to with restoreAdapters; dispose them after). */
   snapshotAdapters(): Tensor<"f32">[] {
-    return this.pairs.flatMap((p) =>
-      adapterTensors(p).map((t) => {
-        const c = this.rt.empty(t.shape, "f32", `snapshot ${t.label}`);
-        this.rt.copy(t, c);
-        return c;
-      }),
-    );
+    return this.pairs.flatMap((p) => adapterTensors(p).map((t) => this.rt.clone(t, `snapshot ${t.label}`)));
   }
 
   /** Writes a snapshot's values back into the adapters. */

@@ -33,7 +33,7 @@ export class VisionTower {
   constructor(
     private readonly rt: Runtime,
     readonly config: ClipConfig,
-    /** @internal read by training (vision-backward.ts) */
+    /** @internal read by training (adapter-training.ts) */
     readonly w: VisionWeights,
     /** @internal the adapter pairs per level; training updates them in place */
     readonly adapters: MadffPairWeights[],

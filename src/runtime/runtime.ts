@@ -210,6 +210,13 @@ export class Runtime {
     this.commands.push({ kind: "clear", dst: t.buffer, dstOffset: t.offset * 4, size: t.byteSize, label: `clear ${t.label}` });
   }
 
+  /** A new tensor holding a copy of t's elements (t may be a view), in order with the recorded work. */
+  clone(t: Tensor, label = `copy of ${t.label}`): Tensor<"f32"> {
+    const c = this.empty(t.shape, "f32", label);
+    this.copy(t, c);
+    return c;
+  }
+
   /** Copies src's elements into dst (same element count; either may be a view), in order. */
   copy(src: Tensor, dst: Tensor): void {
     this.checkAlive();
