@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { formatAdapterReport } from "./runtime/adapter-report.js";
 import { CLIP_FILES, type Progress, ClipMPCAD, classNameFor, downloadModel, createRuntime, evaluateDataset, loadTokenizer, randomCheckpoints, trainingShots, writeSyntheticDataset, writeTrace, writeTrainTrace, CLASSIFICATION_SETS, MODEL_FOLDER_NAMES } from "./index.js";
+import { writeFileAtomic } from "./atomic-write.js";
 import { runDemo } from "./demo.js";
 import { cancelOnInterrupt, progressBar } from "./progress-bar.js";
 import { selfCheck } from "./selfcheck.js";
@@ -231,9 +232,7 @@ modelOptions(
     if (r.task === "classification") console.log("(no masks: image metrics only)");
     if (r.overlays?.length) console.log(`overlays: ${r.overlays.length} in ${overlayDir}`);
     if (o.json) {
-      const { writeFileSync, renameSync } = await import("node:fs");
-      writeFileSync(`${o.json}.tmp`, JSON.stringify(r, null, 2));
-      renameSync(`${o.json}.tmp`, o.json);
+      writeFileAtomic(o.json, JSON.stringify(r, null, 2));
     }
   } finally {
     model.dispose();
@@ -272,9 +271,7 @@ modelOptions(
       console.error(`  driven by level ${e.drivingLevel}`);
     }
     if (o.out) {
-      const { writeFileSync, renameSync } = await import("node:fs");
-      writeFileSync(`${o.out}.tmp`, (await model.heatmap(o.image, p.map)).png);
-      renameSync(`${o.out}.tmp`, o.out);
+      writeFileAtomic(o.out, (await model.heatmap(o.image, p.map)).png);
       console.error(`wrote ${o.out}`);
     }
   } finally {
@@ -339,10 +336,7 @@ modelOptions(
       },
     });
     bar.end();
-    const { writeFileSync, renameSync } = await import("node:fs");
-    const bytes = await model.saveAdapters({ dataset: o.dataset, task, epochs: String(epochs), keptEpoch: String(r.keptEpoch), shots: String(shots), seed: String(seed) });
-    writeFileSync(`${o.out}.tmp`, bytes);
-    renameSync(`${o.out}.tmp`, o.out);
+    writeFileAtomic(o.out, await model.saveAdapters({ dataset: o.dataset, task, epochs: String(epochs), keptEpoch: String(r.keptEpoch), shots: String(shots), seed: String(seed) }));
     const kept = o.selectOnTest ? `epoch ${r.keptEpoch} (best on the test set: its metrics are optimistic)` : `epoch ${r.keptEpoch} (the last)`;
     console.log(`wrote ${o.out}: adapters of ${kept}, ${r.seconds.toFixed(0)} s, ${(r.seconds / epochs).toFixed(1)} s per epoch of ${r.images} images`);
   } finally {
@@ -379,7 +373,7 @@ program
   .action(async (o: { out: string; width: string; seed: string; vocab?: string }) => {
     const width = Number(o.width);
     if (!Number.isInteger(width) || width < 64 || width % 64 !== 0) throw new Error(`--width must be a multiple of 64 (heads of 64), not ${o.width}`);
-    const { mkdirSync, writeFileSync, renameSync, readFileSync } = await import("node:fs");
+    const { mkdirSync, readFileSync } = await import("node:fs");
     const { basename, join } = await import("node:path");
     const vocabName = o.vocab ? basename(o.vocab) : undefined;
     if (vocabName && !(MODEL_FOLDER_NAMES.vocab as readonly string[]).includes(vocabName)) throw new Error(`--vocab: a model folder's vocabulary is named ${MODEL_FOLDER_NAMES.vocab.join(", ")}, not ${vocabName}`);
@@ -388,10 +382,7 @@ program
     mkdirSync(o.out, { recursive: true });
     const files: [string, Uint8Array][] = [[MODEL_FOLDER_NAMES.clip[0], clip], [MODEL_FOLDER_NAMES.adapters[0], adapters]];
     if (o.vocab && vocabName) files.push([vocabName, readFileSync(o.vocab)]);
-    for (const [name, bytes] of files) {
-      writeFileSync(join(o.out, `${name}.tmp`), bytes);
-      renameSync(join(o.out, `${name}.tmp`), join(o.out, name));
-    }
+    for (const [name, bytes] of files) writeFileAtomic(join(o.out, name), bytes);
     console.log(`wrote ${o.out}: ${files.map((f) => f[0]).join(", ")} (native image size 64${o.vocab ? "" : "; add a CLIP vocabulary for text features"})`);
   });
 

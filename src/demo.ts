@@ -5,7 +5,8 @@
  * weights or data are downloaded. With random weights only the memory bank means anything:
  * real CLIP weights and trained adapters add the zero-shot maps and much better features.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
+import { writeFileAtomic } from "./atomic-write.js";
 import { join } from "node:path";
 import { ClipMPCAD } from "./api/clipmpcad.js";
 import { auroc } from "./eval/metrics.js";
@@ -64,8 +65,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       for (let i = 0; i < Math.min(test.length, 6); i++) {
         const rgba = heatmapOverlay(test[i].rgb, preds[i].map, size, { range: [lo, hi] });
         const path = join(o.outDir, `${String(i).padStart(2, "0")}-${test[i].anomalous ? "defect" : "good"}.png`);
-        await writeFile(`${path}.tmp`, encodePng(rgba, size, size));
-        await rename(`${path}.tmp`, path);
+        writeFileAtomic(path, encodePng(rgba, size, size));
         overlays.push(path);
       }
     }

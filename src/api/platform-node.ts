@@ -6,6 +6,7 @@ import { evaluateDataset } from "../eval/evaluate.js";
 import { loadTokenizer } from "../tokenizer/load-node.js";
 import { decodeImage, decodeImageFile, encodePng } from "../image/decode-node.js";
 import { fileSource } from "../model/safetensors-node.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { browserPlatform, fromRgba, MODEL_FOLDER_NAMES, type Platform } from "./clipmpcad.js";
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
@@ -50,7 +51,5 @@ export const nodePlatform: Platform = {
 
 /** Writes a detector file (ClipMPCAD.saveDetector) atomically: a temporary file, then a rename. */
 export async function saveDetectorFile(det: { saveDetector(): Promise<Uint8Array> }, path: string): Promise<void> {
-  const { rename, writeFile } = await import("node:fs/promises");
-  await writeFile(`${path}.tmp`, await det.saveDetector());
-  await rename(`${path}.tmp`, path);
+  writeFileAtomic(path, await det.saveDetector());
 }

@@ -9,9 +9,10 @@
  * overlap (PRO, to 30% FPR) are reported too. Without text features (no vocabulary)
  * the few-shot half stands alone, and the result says so. Node only (reads folders).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ClipMPCAD } from "../api/clipmpcad.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { decodeImageFile } from "../image/decode-node.js";
 import { maskFromPixels } from "../image/mask.js";
 import type { Progress } from "../runtime/progress.js";
@@ -186,8 +187,7 @@ async function writeOverlays(model: ClipMPCAD, opt: { dir: string; count?: numbe
   for (const i of overlaySample(tests.map((t) => t.label), count)) {
     const { png } = await model.heatmap(tests[i].path, combined.subarray(i * S * S, (i + 1) * S * S), { range: [0, 1] });
     const out = join(opt.dir, tests[i].file.replace(/[\\/]/g, "_").replace(/\.(jpe?g|png)$/i, ".png"));
-    writeFileSync(`${out}.tmp`, png);
-    renameSync(`${out}.tmp`, out);
+    writeFileAtomic(out, png);
     written.push(out);
   }
   return written;

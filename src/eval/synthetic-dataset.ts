@@ -4,8 +4,9 @@
  *   <root>/<name>_AD/{valid,test}/{good,Ungood}/img/*.png, masks in .../Ungood/anomaly_mask/.
  * Node only.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../atomic-write.js";
 import { encodePng } from "../image/decode-node.js";
 import { syntheticImage } from "./synthetic.js";
 
@@ -28,8 +29,7 @@ export function writeSyntheticDataset(root: string, o: SyntheticDatasetOptions =
     mkdirSync(dir, { recursive: true });
     const rgba = new Uint8Array(size * size * 4);
     for (let i = 0; i < size * size; i++) rgba.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
-    writeFileSync(join(dir, `${file}.tmp`), encodePng(rgba, size, size));
-    renameSync(join(dir, `${file}.tmp`), join(dir, file));
+    writeFileAtomic(join(dir, file), encodePng(rgba, size, size));
   };
   let n = 0;
   for (const [split, count] of [["valid", o.valid ?? 4], ["test", o.test ?? 8]] as const) {

@@ -1,5 +1,6 @@
 /** Node byte sources and an atomic writer for safetensors files. */
-import { open, rename, writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { writeFileAtomic } from "../atomic-write.js";
 import { SafetensorsError, SafetensorsFile, encodeSafetensors, type ByteSource, type WritableTensor } from "./safetensors.js";
 
 /** Reads a file piecewise through a file handle (nothing is read until asked for). */
@@ -40,7 +41,5 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
 
 /** Writes a temporary file and renames it: a reader never sees half a file. */
 export async function saveSafetensors(path: string, tensors: Record<string, WritableTensor>, metadata?: Record<string, string>): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, encodeSafetensors(tensors, metadata));
-  await rename(tmp, path);
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -1,5 +1,6 @@
 /** Node file helpers for the tokenizer and prompt sets. */
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.js";
 import { join } from "node:path";
 import { TokenizerError, type ClipTokenizer } from "./clip-tokenizer.js";
 import { formatPromptSet } from "./generate-prompts.js";
@@ -33,7 +34,5 @@ export function loadPromptSet(path: string): PromptSet {
 
 /** Writes a prompt set atomically (a temporary file, then a rename): never half-written. */
 export function savePromptSet(path: string, set: PromptSet): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, formatPromptSet(set));
-  renameSync(tmp, path);
+  writeFileAtomic(path, formatPromptSet(set));
 }
